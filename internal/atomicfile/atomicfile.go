@@ -1,0 +1,59 @@
+// Package atomicfile writes files so that a reader sees either the old
+// content or the complete new content, never a half-written file.
+//
+// The data is written to a temporary file in the destination directory,
+// synced to stable storage, and renamed over the destination; the
+// directory is then synced so that the rename itself survives a crash.
+package atomicfile
+
+import (
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+)
+
+// Write calls fill with a writer for a temporary file beside path and, if
+// fill succeeds, atomically replaces path with it. On any error the
+// temporary file is removed and path is left untouched.
+func Write(path string, fill func(w io.Writer) error) (err error) {
+	dir := filepath.Dir(path)
+	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
+	if err != nil {
+		return fmt.Errorf("atomicfile: create temporary file for %s: %w", path, err)
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err = fill(tmp); err != nil {
+		return fmt.Errorf("atomicfile: write %s: %w", path, err)
+	}
+	if err = tmp.Sync(); err != nil {
+		return fmt.Errorf("atomicfile: sync %s: %w", path, err)
+	}
+	if err = tmp.Chmod(0o644); err != nil {
+		return fmt.Errorf("atomicfile: chmod %s: %w", path, err)
+	}
+	if err = tmp.Close(); err != nil {
+		return fmt.Errorf("atomicfile: close %s: %w", path, err)
+	}
+	if err = os.Rename(tmp.Name(), path); err != nil {
+		return fmt.Errorf("atomicfile: rename into %s: %w", path, err)
+	}
+	if d, derr := os.Open(dir); derr == nil {
+		d.Sync() // best effort: not every file system supports syncing a directory
+		d.Close()
+	}
+	return nil
+}
+
+// WriteFile atomically replaces path with data.
+func WriteFile(path string, data []byte) error {
+	return Write(path, func(w io.Writer) error {
+		_, err := w.Write(data)
+		return err
+	})
+}
