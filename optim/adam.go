@@ -1,0 +1,120 @@
+package optim
+
+import (
+	"math"
+
+	"gorgonia.org/tensor"
+)
+
+// AdamConfig configures Adam. A zero Beta1, Beta2 or Eps selects its
+// default.
+type AdamConfig struct {
+	// LR is the step size α; it must be positive (Kingma & Ba suggest
+	// 1e-3, DCGAN uses 2e-4).
+	LR float64 `json:"lr"`
+	// Beta1 is the decay rate of the first-moment estimate, in [0, 1)
+	// (default 0.9; DCGAN uses 0.5). Since 0 selects the default, a β1
+	// of exactly 0 cannot be requested.
+	Beta1 float64 `json:"beta1,omitempty"`
+	// Beta2 is the decay rate of the second-moment estimate, in [0, 1)
+	// (default 0.999).
+	Beta2 float64 `json:"beta2,omitempty"`
+	// Eps is the ε added to the denominator for numerical stability,
+	// positive (default 1e-8).
+	Eps float64 `json:"eps,omitempty"`
+}
+
+// Default Adam hyperparameters, those of Kingma & Ba (2015).
+const (
+	// DefaultAdamBeta1 is the β1 a zero AdamConfig.Beta1 selects.
+	DefaultAdamBeta1 = 0.9
+	// DefaultAdamBeta2 is the β2 a zero AdamConfig.Beta2 selects.
+	DefaultAdamBeta2 = 0.999
+	// DefaultAdamEps is the ε a zero AdamConfig.Eps selects.
+	DefaultAdamEps = 1e-8
+)
+
+// Adam is the Adam optimizer of Kingma & Ba (2015), Algorithm 1, with
+// bias correction and no weight decay. With g the gradient and t the
+// number of steps taken, this one included, a step is
+//
+//	m ← β1·m + (1 − β1)·g
+//	v ← β2·v + (1 − β2)·g²
+//	m̂ = m / (1 − β1ᵗ),  v̂ = v / (1 − β2ᵗ)
+//	p ← p − α·m̂ / (√v̂ + ε)
+//
+// which is also PyTorch's torch.optim.Adam. Its first step moves every
+// parameter by almost exactly α·sign(g). Its State has the buffers
+// "exp_avg" (m) and "exp_avg_sq" (v).
+type Adam struct {
+	core
+	cfg AdamConfig
+}
+
+// NewAdam returns an Adam optimizer, filling in the defaults of cfg and
+// reporting an invalid hyperparameter with an error wrapping ErrConfig.
+func NewAdam(cfg AdamConfig) (*Adam, error) {
+	if cfg.Beta1 == 0 {
+		cfg.Beta1 = DefaultAdamBeta1
+	}
+	if cfg.Beta2 == 0 {
+		cfg.Beta2 = DefaultAdamBeta2
+	}
+	if cfg.Eps == 0 {
+		cfg.Eps = DefaultAdamEps
+	}
+	if err := checkLR("adam", cfg.LR); err != nil {
+		return nil, err
+	}
+	if err := checkUnit("adam", "beta1", cfg.Beta1); err != nil {
+		return nil, err
+	}
+	if err := checkUnit("adam", "beta2", cfg.Beta2); err != nil {
+		return nil, err
+	}
+	if err := checkEps("adam", cfg.Eps); err != nil {
+		return nil, err
+	}
+	return &Adam{core: core{kind: "adam", names: []string{"exp_avg", "exp_avg_sq"}}, cfg: cfg}, nil
+}
+
+// Config returns the configuration with defaults filled in.
+func (a *Adam) Config() AdamConfig { return a.cfg }
+
+// Step applies one Adam update to params; see Optimizer.
+func (a *Adam) Step(params, grads []*tensor.Dense) error {
+	if err := a.bind(params, grads); err != nil {
+		return err
+	}
+	a.steps++
+	t := float64(a.steps)
+	bc1 := 1 - math.Pow(a.cfg.Beta1, t)
+	bc2 := 1 - math.Pow(a.cfg.Beta2, t)
+	for i := range a.slots {
+		s := &a.slots[i]
+		if s.dtype == tensor.Float32 {
+			adamUpdate(params[i].Float32s(), grads[i].Float32s(), s.f32[0], s.f32[1], a.cfg, bc1, bc2)
+		} else {
+			adamUpdate(params[i].Float64s(), grads[i].Float64s(), s.f64[0], s.f64[1], a.cfg, bc1, bc2)
+		}
+	}
+	return nil
+}
+
+// State returns a copy of Adam's state; see Optimizer.
+func (a *Adam) State() State { return a.state() }
+
+// SetState restores a state returned by State; see Optimizer.
+func (a *Adam) SetState(s State) error { return a.setState(s) }
+
+func adamUpdate[T Float](p, g, m, v []T, c AdamConfig, bc1, bc2 float64) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	b1, b2 := c.Beta1, c.Beta2
+	for i := range p {
+		gi := float64(g[i])
+		mi := b1*float64(m[i]) + (1-b1)*gi
+		vi := b2*float64(v[i]) + (1-b2)*gi*gi
+		m[i], v[i] = T(mi), T(vi)
+		p[i] = T(float64(p[i]) - c.LR*(mi/bc1)/(math.Sqrt(vi/bc2)+c.Eps))
+	}
+}
