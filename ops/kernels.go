@@ -1,0 +1,243 @@
+package ops
+
+import (
+	"runtime"
+	"sync"
+
+	"gonum.org/v1/gonum/blas"
+	"gonum.org/v1/gonum/blas/blas32"
+	"gonum.org/v1/gonum/blas/blas64"
+)
+
+// float is the set of element types the kernels support.
+type float interface{ ~float32 | ~float64 }
+
+// geom is the fully resolved geometry of one transposed convolution:
+// input x [n, cin, h, w], kernel [cin, cout, kh, kw], output
+// [n, cout, hout, wout].
+type geom struct {
+	n, cin, cout     int
+	h, w, hout, wout int
+	kh, kw           int
+	sh, sw, ph, pw   int
+}
+
+// colRows is the number of rows of the column matrix, cout·kh·kw.
+func (g geom) colRows() int { return g.cout * g.kh * g.kw }
+
+// inPlane is h·w, the number of columns of the column matrix.
+func (g geom) inPlane() int { return g.h * g.w }
+
+// outItem is the number of output elements per batch item.
+func (g geom) outItem() int { return g.cout * g.hout * g.wout }
+
+// inItem is the number of input elements per batch item.
+func (g geom) inItem() int { return g.cin * g.h * g.w }
+
+// validRange returns the half-open range [lo, hi) of input positions i in
+// [0, n) for which the output position i·s − p + k lies in [0, out).
+func validRange(k, s, p, n, out int) (lo, hi int) {
+	if d := p - k; d > 0 {
+		lo = (d + s - 1) / s
+	}
+	t := out - 1 + p - k
+	if t < 0 {
+		return 0, 0
+	}
+	hi = t/s + 1
+	if hi > n {
+		hi = n
+	}
+	if lo > hi {
+		lo = hi
+	}
+	return lo, hi
+}
+
+// gather is im2col for the transposed convolution's output space: for one
+// batch item y [cout, hout, wout] it fills cols [cout·kh·kw, h·w] with
+// cols[(co,ki,kj), (i,j)] = y[co, i·sh−ph+ki, j·sw−pw+kj], or 0 where that
+// position is outside y. Every element of cols is written.
+func gather[T float](g geom, y, cols []T) {
+	hw := g.inPlane()
+	for co := 0; co < g.cout; co++ {
+		ych := y[co*g.hout*g.wout : (co+1)*g.hout*g.wout]
+		for ki := 0; ki < g.kh; ki++ {
+			ilo, ihi := validRange(ki, g.sh, g.ph, g.h, g.hout)
+			for kj := 0; kj < g.kw; kj++ {
+				jlo, jhi := validRange(kj, g.sw, g.pw, g.w, g.wout)
+				r := ((co*g.kh+ki)*g.kw + kj) * hw
+				row := cols[r : r+hw]
+				clear(row[:ilo*g.w])
+				clear(row[ihi*g.w:])
+				for i := ilo; i < ihi; i++ {
+					dst := row[i*g.w : (i+1)*g.w]
+					clear(dst[:jlo])
+					clear(dst[jhi:])
+					if jlo >= jhi {
+						continue
+					}
+					oy := (i*g.sh - g.ph + ki) * g.wout
+					ox := jlo*g.sw - g.pw + kj
+					src := ych[oy : oy+g.wout]
+					if g.sw == 1 {
+						copy(dst[jlo:jhi], src[ox:ox+jhi-jlo])
+						continue
+					}
+					for j := jlo; j < jhi; j++ {
+						dst[j] = src[ox]
+						ox += g.sw
+					}
+				}
+			}
+		}
+	}
+}
+
+// scatter is col2im, the adjoint of gather: for one batch item it adds
+// cols[(co,ki,kj), (i,j)] into y[co, i·sh−ph+ki, j·sw−pw+kj] for every
+// position inside y. y must be zeroed by the caller.
+func scatter[T float](g geom, cols, y []T) {
+	hw := g.inPlane()
+	for co := 0; co < g.cout; co++ {
+		ych := y[co*g.hout*g.wout : (co+1)*g.hout*g.wout]
+		for ki := 0; ki < g.kh; ki++ {
+			ilo, ihi := validRange(ki, g.sh, g.ph, g.h, g.hout)
+			for kj := 0; kj < g.kw; kj++ {
+				jlo, jhi := validRange(kj, g.sw, g.pw, g.w, g.wout)
+				if jlo >= jhi {
+					continue
+				}
+				r := ((co*g.kh+ki)*g.kw + kj) * hw
+				row := cols[r : r+hw]
+				for i := ilo; i < ihi; i++ {
+					src := row[i*g.w+jlo : i*g.w+jhi]
+					oy := (i*g.sh - g.ph + ki) * g.wout
+					ox := jlo*g.sw - g.pw + kj
+					dst := ych[oy : oy+g.wout]
+					if g.sw == 1 {
+						dst = dst[ox : ox+len(src)]
+						for j, v := range src {
+							dst[j] += v
+						}
+						continue
+					}
+					for _, v := range src {
+						dst[ox] += v
+						ox += g.sw
+					}
+				}
+			}
+		}
+	}
+}
+
+// gemm computes c = op(a)·op(b) + beta·c for row-major matrices, where
+// op(a) is m×k and op(b) is k×n, dispatching to gonum's BLAS.
+func gemm[T float](transA, transB bool, m, n, k int, a []T, lda int, b []T, ldb int, beta T, c []T, ldc int) {
+	tA, tB := blas.NoTrans, blas.NoTrans
+	if transA {
+		tA = blas.Trans
+	}
+	if transB {
+		tB = blas.Trans
+	}
+	switch a := any(a).(type) {
+	case []float32:
+		blas32.Implementation().Sgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float32), ldb, float32(beta), any(c).([]float32), ldc)
+	case []float64:
+		blas64.Implementation().Dgemm(tA, tB, m, n, k, 1, a, lda, any(b).([]float64), ldb, float64(beta), any(c).([]float64), ldc)
+	default:
+		panic("ops: unsupported element type")
+	}
+}
+
+// numWorkers is the number of workers used for n batch items.
+func numWorkers(n int) int { return max(1, min(runtime.GOMAXPROCS(0), n)) }
+
+// parallelFor splits [0, n) into workers contiguous, non-empty chunks
+// (workers ≤ n) and calls fn(worker, lo, hi) for each chunk concurrently.
+// The split depends only on n and workers, so results reduced per worker in
+// worker order are deterministic.
+func parallelFor(n, workers int, fn func(worker, lo, hi int)) {
+	if workers <= 1 {
+		fn(0, 0, n)
+		return
+	}
+	var wg sync.WaitGroup
+	for wk := 0; wk < workers; wk++ {
+		lo, hi := wk*n/workers, (wk+1)*n/workers
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			fn(wk, lo, hi)
+		}()
+	}
+	wg.Wait()
+}
+
+// forward computes y = convT(x, w): for every batch item, cols = Wᵀ·x[n]
+// (one matrix multiply, [cout·kh·kw, cin] × [cin, h·w]) followed by a
+// scatter of cols into y[n]. y is overwritten entirely.
+func forward[T float](g geom, x, w, y []T) {
+	rows, hw := g.colRows(), g.inPlane()
+	parallelFor(g.n, numWorkers(g.n), func(_, lo, hi int) {
+		cols := make([]T, rows*hw)
+		for b := lo; b < hi; b++ {
+			xb := x[b*g.inItem() : (b+1)*g.inItem()]
+			yb := y[b*g.outItem() : (b+1)*g.outItem()]
+			gemm(true, false, rows, hw, g.cin, w, rows, xb, hw, 0, cols, hw)
+			clear(yb)
+			scatter(g, cols, yb)
+		}
+	})
+}
+
+// gradInput computes dx = convTᵀ(dy, w), an ordinary convolution of dy
+// with w: dx[n] = W [cin, cout·kh·kw] · gather(dy[n]). dx is overwritten
+// entirely.
+func gradInput[T float](g geom, dy, w, dx []T) {
+	rows, hw := g.colRows(), g.inPlane()
+	parallelFor(g.n, numWorkers(g.n), func(_, lo, hi int) {
+		cols := make([]T, rows*hw)
+		for b := lo; b < hi; b++ {
+			gather(g, dy[b*g.outItem():(b+1)*g.outItem()], cols)
+			gemm(false, false, g.cin, hw, rows, w, rows, cols, hw, 0, dx[b*g.inItem():(b+1)*g.inItem()], hw)
+		}
+	})
+}
+
+// gradKernel computes dw = Σₙ x[n] · gather(dy[n])ᵀ, [cin, cout·kh·kw].
+// dw is overwritten entirely. Batch items are split among workers, each
+// accumulating into its own buffer (worker 0 into dw); the partial sums
+// are added in worker order, so the result is deterministic.
+func gradKernel[T float](g geom, x, dy, dw []T) {
+	rows, hw := g.colRows(), g.inPlane()
+	if g.n == 0 {
+		clear(dw)
+		return
+	}
+	workers := numWorkers(g.n)
+	partial := make([][]T, workers)
+	partial[0] = dw
+	for i := 1; i < workers; i++ {
+		partial[i] = make([]T, len(dw))
+	}
+	parallelFor(g.n, workers, func(wk, lo, hi int) {
+		acc := partial[wk]
+		cols := make([]T, rows*hw)
+		for b := lo; b < hi; b++ {
+			gather(g, dy[b*g.outItem():(b+1)*g.outItem()], cols)
+			var beta T
+			if b > lo {
+				beta = 1
+			}
+			gemm(false, true, g.cin, rows, hw, x[b*g.inItem():(b+1)*g.inItem()], hw, cols, hw, beta, acc, rows)
+		}
+	})
+	for _, p := range partial[1:] {
+		for i, v := range p {
+			dw[i] += v
+		}
+	}
+}

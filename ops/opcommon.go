@@ -1,0 +1,151 @@
+package ops
+
+import (
+	"fmt"
+	"hash"
+	"hash/fnv"
+
+	"github.com/chewxy/hm"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// convTOp is implemented by the three transposed-convolution ops.
+type convTOp interface {
+	G.Op
+	// resolve validates the shapes of the two inputs and returns the
+	// geometry and the output shape.
+	resolve(a, b tensor.Shape) (geom, tensor.Shape, error)
+}
+
+// binaryType is a → a → a for 4-D tensors a.
+func binaryType() hm.Type {
+	t := G.TensorType{Dims: 4, Of: hm.TypeVariable('a')}
+	return hm.NewFnType(t, t, t)
+}
+
+// hashOf hashes an op with FNV-1a of its WriteHash output.
+func hashOf(op interface{ WriteHash(hash.Hash) }) uint32 {
+	h := fnv.New32a()
+	op.WriteHash(h)
+	return h.Sum32()
+}
+
+func inferShape(op convTOp, ds []G.DimSizer) (tensor.Shape, error) {
+	if len(ds) != 2 {
+		return nil, fmt.Errorf("ops: %v: expected 2 input shapes, got %d", op, len(ds))
+	}
+	var s [2]tensor.Shape
+	for i, d := range ds {
+		sh, ok := d.(tensor.Shape)
+		if !ok {
+			return nil, fmt.Errorf("ops: %v: expected tensor.Shape for input %d, got %T", op, i, d)
+		}
+		s[i] = sh
+	}
+	_, out, err := op.resolve(s[0], s[1])
+	if err != nil {
+		return nil, fmt.Errorf("ops: %v: %w", op, err)
+	}
+	return out, nil
+}
+
+// denseInput returns v as a contiguous, Go-accessible *tensor.Dense. Views
+// are materialised (copied); the input itself is never written.
+func denseInput(v G.Value, i int) (*tensor.Dense, error) {
+	d, ok := v.(*tensor.Dense)
+	if !ok {
+		return nil, fmt.Errorf("input %d: expected *tensor.Dense, got %T", i, v)
+	}
+	if !d.IsNativelyAccessible() {
+		return nil, fmt.Errorf("input %d: memory is not accessible from Go", i)
+	}
+	if d.IsMaterializable() {
+		m, ok := d.Materialize().(*tensor.Dense)
+		if !ok {
+			return nil, fmt.Errorf("input %d: cannot materialise view %v", i, d.Shape())
+		}
+		d = m
+	}
+	return d, nil
+}
+
+// execute runs op on inputs. With a nil prealloc the result is freshly
+// allocated; otherwise it is written into prealloc, which must be a
+// contiguous *tensor.Dense of the output's shape and dtype and is
+// overwritten entirely.
+func execute(op convTOp, prealloc G.Value, inputs []G.Value) (G.Value, error) {
+	if len(inputs) != 2 {
+		return nil, fmt.Errorf("ops: %v: expected 2 inputs, got %d", op, len(inputs))
+	}
+	a, err := denseInput(inputs[0], 0)
+	if err != nil {
+		return nil, fmt.Errorf("ops: %v: %w", op, err)
+	}
+	b, err := denseInput(inputs[1], 1)
+	if err != nil {
+		return nil, fmt.Errorf("ops: %v: %w", op, err)
+	}
+	dt := a.Dtype()
+	if b.Dtype() != dt {
+		return nil, fmt.Errorf("ops: %v: dtype mismatch: %v %v and %v %v", op, dt, a.Shape(), b.Dtype(), b.Shape())
+	}
+	if err := checkDtype(dt); err != nil {
+		return nil, fmt.Errorf("ops: %v: %w", op, err)
+	}
+	g, outShape, err := op.resolve(a.Shape(), b.Shape())
+	if err != nil {
+		return nil, fmt.Errorf("ops: %v: %w", op, err)
+	}
+
+	var out *tensor.Dense
+	if prealloc == nil {
+		out = tensor.New(tensor.Of(dt), tensor.WithShape(outShape...))
+	} else {
+		p, ok := prealloc.(*tensor.Dense)
+		switch {
+		case !ok:
+			return nil, fmt.Errorf("ops: %v: preallocated value is %T, want *tensor.Dense", op, prealloc)
+		case p.Dtype() != dt || !p.Shape().Eq(outShape):
+			return nil, fmt.Errorf("ops: %v: preallocated value is %v %v, want %v %v", op, p.Dtype(), p.Shape(), dt, outShape)
+		case p.IsMaterializable() || !p.IsNativelyAccessible():
+			return nil, fmt.Errorf("ops: %v: preallocated value %v is a view or not accessible from Go", op, p.Shape())
+		case p.Uintptr() == a.Uintptr() || p.Uintptr() == b.Uintptr():
+			return nil, fmt.Errorf("ops: %v: preallocated value aliases an input", op)
+		}
+		out = p
+	}
+
+	switch dt {
+	case tensor.Float32:
+		err = run(op, g, a.Data().([]float32), b.Data().([]float32), out.Data().([]float32))
+	case tensor.Float64:
+		err = run(op, g, a.Data().([]float64), b.Data().([]float64), out.Data().([]float64))
+	}
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// run dispatches to the kernel of op after checking the buffer lengths.
+func run[T float](op convTOp, g geom, a, b, out []T) error {
+	xLen, wLen, yLen := g.n*g.inItem(), g.cin*g.colRows(), g.n*g.outItem()
+	var wantA, wantB, wantOut int
+	var kernel func(geom, []T, []T, []T)
+	switch op.(type) {
+	case convTransposeOp: // x, w → y
+		wantA, wantB, wantOut, kernel = xLen, wLen, yLen, forward[T]
+	case convTransposeGradInputOp: // dy, w → dx
+		wantA, wantB, wantOut, kernel = yLen, wLen, xLen, gradInput[T]
+	case convTransposeGradKernelOp: // x, dy → dw
+		wantA, wantB, wantOut, kernel = xLen, yLen, wLen, gradKernel[T]
+	default:
+		return fmt.Errorf("ops: unknown op %v", op)
+	}
+	if len(a) != wantA || len(b) != wantB || len(out) != wantOut {
+		return fmt.Errorf("ops: %v: buffer lengths %d, %d → %d, want %d, %d → %d", op, len(a), len(b), len(out), wantA, wantB, wantOut)
+	}
+	kernel(g, a, b, out)
+	return nil
+}
