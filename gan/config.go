@@ -1,0 +1,129 @@
+package gan
+
+import (
+	"fmt"
+
+	"github.com/gogan/gogan/losses"
+)
+
+// Config configures a Trainer. The zero value of every field selects its
+// default, so Config{} trains with the settings of DCGAN (Radford et al.
+// 2015), which also work well for MLP GANs.
+type Config struct {
+	// BatchSize is the number of real and of generated samples per update
+	// (default 64).
+	BatchSize int
+	// DSteps is k, the number of discriminator updates per generator
+	// update (default 1).
+	DSteps int
+	// Loss is the adversarial objective (default losses.NonSaturating{}).
+	Loss losses.Loss
+	// Noise is the prior of z (default NormalNoise{}).
+	Noise Noise
+	// GOptimizer and DOptimizer configure the two networks' optimizers
+	// (default Adam, learning rate 2e-4, β1 0.5, β2 0.999).
+	GOptimizer, DOptimizer OptimizerConfig
+	// Seed seeds the trainer's random numbers: the noise, dropout masks
+	// and the samples Sample draws. The same seed, networks and data give
+	// the same training run, bit for bit, on the same machine.
+	Seed uint64
+}
+
+// OptimizerConfig selects and configures an optimizer.
+type OptimizerConfig struct {
+	// Kind is "adam" (the default), "sgd" (with momentum, as in the
+	// original GAN paper) or "rmsprop" (as in the Wasserstein GAN paper).
+	Kind string `json:"kind"`
+	// LR is the learning rate (default 2e-4 for Adam, 0.01 for SGD,
+	// 5e-5 for RMSProp).
+	LR float64 `json:"lr"`
+	// Beta1 and Beta2 are Adam's decay rates (default 0.5 and 0.999).
+	Beta1 float64 `json:"beta1,omitempty"`
+	Beta2 float64 `json:"beta2,omitempty"`
+	// Momentum is SGD's momentum (0 = plain SGD).
+	Momentum float64 `json:"momentum,omitempty"`
+}
+
+// DefaultConfig returns the configuration that Config{} stands for, with
+// every default filled in.
+func DefaultConfig() Config {
+	var c Config
+	c.fill()
+	return c
+}
+
+func (c *Config) fill() {
+	if c.BatchSize == 0 {
+		c.BatchSize = 64
+	}
+	if c.DSteps == 0 {
+		c.DSteps = 1
+	}
+	if c.Loss == nil {
+		c.Loss = losses.NonSaturating{}
+	}
+	if c.Noise == nil {
+		c.Noise = NormalNoise{}
+	}
+	c.GOptimizer.fill()
+	c.DOptimizer.fill()
+}
+
+func (o *OptimizerConfig) fill() {
+	if o.Kind == "" {
+		o.Kind = "adam"
+	}
+	if o.LR == 0 {
+		switch o.Kind {
+		case "adam":
+			o.LR = 2e-4
+		case "sgd":
+			o.LR = 0.01
+		case "rmsprop":
+			o.LR = 5e-5
+		}
+	}
+	if o.Kind == "adam" {
+		if o.Beta1 == 0 {
+			o.Beta1 = 0.5
+		}
+		if o.Beta2 == 0 {
+			o.Beta2 = 0.999
+		}
+	}
+}
+
+// Validate reports the first invalid field of a filled-in configuration.
+func (c Config) validate() error {
+	if c.BatchSize < 1 {
+		return fmt.Errorf("gan: config: BatchSize must be positive, got %d", c.BatchSize)
+	}
+	if c.DSteps < 1 {
+		return fmt.Errorf("gan: config: DSteps (k) must be at least 1, got %d", c.DSteps)
+	}
+	if err := c.GOptimizer.validate(); err != nil {
+		return fmt.Errorf("gan: config: GOptimizer: %w", err)
+	}
+	if err := c.DOptimizer.validate(); err != nil {
+		return fmt.Errorf("gan: config: DOptimizer: %w", err)
+	}
+	return nil
+}
+
+func (o OptimizerConfig) validate() error {
+	switch o.Kind {
+	case "adam", "sgd", "rmsprop":
+	default:
+		return fmt.Errorf("unknown optimizer %q (want adam, sgd or rmsprop)", o.Kind)
+	}
+	if !(o.LR > 0) {
+		return fmt.Errorf("learning rate must be positive, got %v", o.LR)
+	}
+	if o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 {
+		return fmt.Errorf("betas must lie in [0, 1), got %v and %v", o.Beta1, o.Beta2)
+	}
+	if o.Momentum < 0 || o.Momentum >= 1 {
+		return fmt.Errorf("momentum must lie in [0, 1), got %v", o.Momentum)
+	}
+	return nil
+}

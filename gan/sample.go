@@ -1,0 +1,116 @@
+package gan
+
+import (
+	"fmt"
+	"image"
+
+	"github.com/gogan/gogan/nn"
+	"github.com/gogan/gogan/vis"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// Noise returns n latent vectors drawn from the trainer's prior with the
+// sampling random generator, row after row ([n·LatentDim] values). Pass
+// them to GenerateFrom to make the same samples again, e.g. a fixed grid
+// that shows training progress.
+func (t *Trainer) Noise(n int) []float64 {
+	z := make([]float64, n*t.gen.LatentDim())
+	t.cfg.Noise.Fill(t.sampleRNG, z)
+	return z
+}
+
+// Sample returns n generated samples as a tensor of shape
+// [n, SampleShape()...], with the generator in inference mode (batch norm
+// uses its running statistics), so a sample depends only on its noise and
+// the weights, not on the last training batch. Sampling draws from its own
+// random generator and never changes the course of training.
+func (t *Trainer) Sample(n int) (*tensor.Dense, error) {
+	return t.GenerateFrom(t.Noise(n))
+}
+
+// GenerateFrom returns G(z) for the latent vectors z (row after row,
+// len(z) a multiple of LatentDim), in inference mode.
+func (t *Trainer) GenerateFrom(z []float64) (*tensor.Dense, error) {
+	latent := t.gen.LatentDim()
+	if len(z) == 0 || len(z)%latent != 0 {
+		return nil, fmt.Errorf("gan: generate: %d noise values is not a positive multiple of the latent size %d", len(z), latent)
+	}
+	n := len(z) / latent
+	if t.sampler == nil {
+		p := &phase{b: nn.NewBuilder(G.NewGraph(), nn.Inference)}
+		out, err := t.generate(p.b, p)
+		if err != nil {
+			return nil, err
+		}
+		G.Read(out, &p.fakeOut)
+		if err := p.finish(nil, nil); err != nil {
+			return nil, err
+		}
+		t.sampler = p
+	}
+	p := t.sampler
+	batch := t.cfg.BatchSize
+	sampleSize := tensor.Shape(t.gen.SampleShape()).TotalSize()
+	result := tensor.New(tensor.Of(t.dtype), tensor.WithShape(append([]int{n}, t.gen.SampleShape()...)...))
+	for start := 0; start < n; start += batch {
+		end := min(start+batch, n)
+		chunk := z[start*latent : end*latent]
+		buf := t.zBuf[:batch*latent]
+		copy(buf, chunk)
+		clear(buf[len(chunk):]) // pad the last chunk; inference mode makes rows independent
+		copyInto(p.z, buf)
+		if err := t.run(p); err != nil {
+			return nil, fmt.Errorf("gan: generate: %w", err)
+		}
+		rows := (end - start) * sampleSize
+		switch dst := result.Data().(type) {
+		case []float32:
+			copy(dst[start*sampleSize:], p.fakeOut.Data().([]float32)[:rows])
+		case []float64:
+			copy(dst[start*sampleSize:], p.fakeOut.Data().([]float64)[:rows])
+		}
+	}
+	return result, nil
+}
+
+// SampleImages returns n generated samples as images. It needs image
+// samples: SampleShape [C H W] with C = 1 (gray) or 3 (RGB), or [H W], with
+// values in [-1, 1].
+func (t *Trainer) SampleImages(n int) ([]image.Image, error) {
+	s, err := t.Sample(n)
+	if err != nil {
+		return nil, err
+	}
+	return ToImages(s)
+}
+
+// ToImages converts a batch of image samples, shape [n C H W] or [n H W]
+// with values in [-1, 1], into images.
+func ToImages(batch *tensor.Dense) ([]image.Image, error) {
+	shape := batch.Shape()
+	var n, c, h, w int
+	switch len(shape) {
+	case 3:
+		n, c, h, w = shape[0], 1, shape[1], shape[2]
+	case 4:
+		n, c, h, w = shape[0], shape[1], shape[2], shape[3]
+	default:
+		return nil, fmt.Errorf("gan: samples of shape %v are not images (want [n C H W] or [n H W])", shape)
+	}
+	var f []float32
+	switch d := batch.Data().(type) {
+	case []float32:
+		f = d
+	case []float64:
+		f = make([]float32, len(d))
+		for i, v := range d {
+			f[i] = float32(v)
+		}
+	}
+	imgs, err := vis.BatchToImages(f, n, c, h, w)
+	if err != nil {
+		return nil, fmt.Errorf("gan: %w", err)
+	}
+	return imgs, nil
+}

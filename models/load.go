@@ -1,0 +1,102 @@
+package models
+
+import (
+	"encoding/json"
+	"fmt"
+	"sort"
+
+	"github.com/gogan/gogan/gan"
+)
+
+// generatorKinds and discriminatorKinds map a Spec kind to a constructor.
+var (
+	generatorKinds = map[string]func(raw json.RawMessage, seed uint64) (gan.Generator, error){
+		KindMLPGenerator: func(raw json.RawMessage, seed uint64) (gan.Generator, error) {
+			var c MLPGeneratorConfig
+			if err := strictUnmarshal(raw, &c); err != nil {
+				return nil, err
+			}
+			return NewMLPGenerator(c, seed)
+		},
+	}
+	discriminatorKinds = map[string]func(raw json.RawMessage, seed uint64) (gan.Discriminator, error){
+		KindMLPDiscriminator: func(raw json.RawMessage, seed uint64) (gan.Discriminator, error) {
+			var c MLPDiscriminatorConfig
+			if err := strictUnmarshal(raw, &c); err != nil {
+				return nil, err
+			}
+			return NewMLPDiscriminator(c, seed)
+		},
+	}
+)
+
+func strictUnmarshal(raw json.RawMessage, v any) error {
+	if err := json.Unmarshal(raw, v); err != nil {
+		return fmt.Errorf("bad configuration: %w", err)
+	}
+	return nil
+}
+
+func kinds[V any](m map[string]V) []string {
+	out := make([]string, 0, len(m))
+	for k := range m {
+		out = append(out, k)
+	}
+	sort.Strings(out)
+	return out
+}
+
+// NewGenerator builds the generator a spec describes, with fresh weights
+// drawn from seed.
+func NewGenerator(spec gan.NetworkSpec, seed uint64) (gan.Generator, error) {
+	mk, ok := generatorKinds[spec.Kind]
+	if !ok {
+		return nil, fmt.Errorf("models: unknown generator kind %q (known: %v)", spec.Kind, kinds(generatorKinds))
+	}
+	g, err := mk(spec.Config, seed)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", spec.Kind, err)
+	}
+	return g, nil
+}
+
+// NewDiscriminator builds the discriminator a spec describes, with fresh
+// weights drawn from seed.
+func NewDiscriminator(spec gan.NetworkSpec, seed uint64) (gan.Discriminator, error) {
+	mk, ok := discriminatorKinds[spec.Kind]
+	if !ok {
+		return nil, fmt.Errorf("models: unknown discriminator kind %q (known: %v)", spec.Kind, kinds(discriminatorKinds))
+	}
+	d, err := mk(spec.Config, seed)
+	if err != nil {
+		return nil, fmt.Errorf("models: %s: %w", spec.Kind, err)
+	}
+	return d, nil
+}
+
+// Load reads a model file written by gan.SaveModel or Trainer.Save,
+// rebuilds the networks it describes and restores their weights. A
+// network the file does not describe is returned as nil. A corrupt or
+// truncated file is rejected before anything is built.
+func Load(path string) (gan.Generator, gan.Discriminator, *gan.ModelInfo, error) {
+	mf, err := gan.ReadModel(path)
+	if err != nil {
+		return nil, nil, nil, err
+	}
+	var gen gan.Generator
+	var disc gan.Discriminator
+	if s := mf.Info.Generator; s != nil {
+		if gen, err = NewGenerator(*s, 0); err != nil {
+			return nil, nil, nil, fmt.Errorf("models: load %s: %w", path, err)
+		}
+	}
+	if s := mf.Info.Discriminator; s != nil {
+		if disc, err = NewDiscriminator(*s, 0); err != nil {
+			return nil, nil, nil, fmt.Errorf("models: load %s: %w", path, err)
+		}
+	}
+	if err := mf.Restore(gen, disc); err != nil {
+		return nil, nil, nil, fmt.Errorf("models: load %s: %w", path, err)
+	}
+	return gen, disc, &mf.Info, nil
+}
