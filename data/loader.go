@@ -21,6 +21,7 @@ type Loader struct {
 	ds    Dataset
 	shape []int
 	size  int
+	pcg   *rand.PCG
 	rng   *rand.Rand
 	perm  []int
 	pos   int
@@ -30,7 +31,8 @@ type Loader struct {
 // NewLoader returns a Loader over ds, shuffled by a PCG generator seeded
 // with seed.
 func NewLoader(ds Dataset, seed uint64) *Loader {
-	l := &Loader{rng: rand.New(rand.NewPCG(seed, loaderStream))}
+	pcg := rand.NewPCG(seed, loaderStream)
+	l := &Loader{pcg: pcg, rng: rand.New(pcg)}
 	if ds == nil {
 		return l
 	}
@@ -112,13 +114,15 @@ type SourceLoader struct {
 	src   Source
 	shape []int
 	size  int
+	pcg   *rand.PCG
 	rng   *rand.Rand
 }
 
 // NewSourceLoader returns a SourceLoader drawing from src with a PCG
 // generator seeded with seed.
 func NewSourceLoader(src Source, seed uint64) *SourceLoader {
-	l := &SourceLoader{src: src, rng: rand.New(rand.NewPCG(seed, loaderStream))}
+	pcg := rand.NewPCG(seed, loaderStream)
+	l := &SourceLoader{src: src, pcg: pcg, rng: rand.New(pcg)}
 	if src != nil {
 		l.shape = append([]int(nil), src.Shape()...)
 		l.size = Size(l.shape)
