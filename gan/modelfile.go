@@ -108,6 +108,9 @@ func ReadModel(path string) (*ModelFile, error) {
 	if err := json.Unmarshal(f.Meta, &info); err != nil {
 		return nil, fmt.Errorf("gan: read model %s: bad metadata: %w", path, err)
 	}
+	if info.Format == CheckpointFormat {
+		info.Format, info.Version = ModelFormat, ModelVersion // a checkpoint holds a model too
+	}
 	if info.Format != ModelFormat {
 		return nil, fmt.Errorf("gan: read model %s: not a gogan model file (format %q)", path, info.Format)
 	}
@@ -122,6 +125,18 @@ func ReadModel(path string) (*ModelFile, error) {
 // Every parameter must be present in the file with the same shape; if any
 // is missing or differs, nothing is copied and the error names it.
 func (m *ModelFile) Restore(gen Generator, disc Discriminator) error {
+	apply, err := m.plan(gen, disc)
+	if err != nil {
+		return err
+	}
+	apply()
+	return nil
+}
+
+// plan checks that the file holds every parameter of gen and disc (either
+// may be nil) with the right shape and type, and returns the function that
+// copies them in.
+func (m *ModelFile) plan(gen Generator, disc Discriminator) (func(), error) {
 	type job struct {
 		p    *nn.Param
 		data any
@@ -145,23 +160,24 @@ func (m *ModelFile) Restore(gen Generator, disc Discriminator) error {
 	}
 	if gen != nil {
 		if err := check(genPrefix, gen.Params()); err != nil {
-			return err
+			return nil, err
 		}
 	}
 	if disc != nil {
 		if err := check(discPrefix, disc.Params()); err != nil {
-			return err
+			return nil, err
 		}
 	}
-	for _, j := range jobs {
-		switch d := j.p.Value.Data().(type) {
-		case []float32:
-			copy(d, j.data.([]float32))
-		case []float64:
-			copy(d, j.data.([]float64))
+	return func() {
+		for _, j := range jobs {
+			switch d := j.p.Value.Data().(type) {
+			case []float32:
+				copy(d, j.data.([]float32))
+			case []float64:
+				copy(d, j.data.([]float64))
+			}
 		}
-	}
-	return nil
+	}, nil
 }
 
 // Save writes the trainer's networks to path (see SaveModel), recording

@@ -44,8 +44,9 @@ type Trainer struct {
 	dtype tensor.Dtype
 	clip  float64 // weight clipping bound for D, 0 for none
 
-	rng       *rand.Rand // noise and dropout during training
-	sampleRNG *rand.Rand // noise for Sample, kept apart so sampling never changes training
+	rngSrc, sampleSrc *rand.PCG  // the generators' states, saved in checkpoints
+	rng               *rand.Rand // noise and dropout during training
+	sampleRNG         *rand.Rand // noise for Sample, kept apart so sampling never changes training
 
 	d, g    *phase
 	sampler *phase // built on first use
@@ -98,11 +99,12 @@ func NewTrainer(gen Generator, disc Discriminator, cfg Config) (*Trainer, error)
 		gen:       gen,
 		disc:      disc,
 		dtype:     dt,
-		rng:       rand.New(rand.NewPCG(cfg.Seed, 0x6761_6e2d_7472_6169)),
-		sampleRNG: rand.New(rand.NewPCG(cfg.Seed, 0x6761_6e2d_7361_6d70)),
+		rngSrc:    rand.NewPCG(cfg.Seed, 0x6761_6e2d_7472_6169),
+		sampleSrc: rand.NewPCG(cfg.Seed, 0x6761_6e2d_7361_6d70),
 		zBuf:      make([]float64, cfg.BatchSize*gen.LatentDim()),
 		logits:    make([]float64, 2*cfg.BatchSize),
 	}
+	t.rng, t.sampleRNG = rand.New(t.rngSrc), rand.New(t.sampleSrc)
 	if wc, ok := cfg.Loss.(losses.WeightClipper); ok {
 		t.clip = wc.ClipValue()
 	}

@@ -1,0 +1,246 @@
+package gan
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+
+	"github.com/gogan/gogan/ckpt"
+	"github.com/gogan/gogan/data"
+	"github.com/gogan/gogan/nn"
+	"github.com/gogan/gogan/optim"
+)
+
+// CheckpointFormat and CheckpointVersion identify training checkpoints. A
+// checkpoint is a ckpt container (checksummed, written atomically) whose
+// metadata is JSON holding the step counter, the trainer's configuration,
+// the networks' specs, the random generators' states, the data stream's
+// position and the optimizers' step counts; its tensors are the networks'
+// parameters ("generator/<param>", "discriminator/<param>", as in a model
+// file, so a checkpoint also loads as a model) and the optimizers' buffers
+// ("optimizer/generator/<buffer>/<i>", "optimizer/discriminator/...").
+const (
+	CheckpointFormat  = "gogan-checkpoint"
+	CheckpointVersion = 1
+)
+
+// checkpointInfo is a checkpoint's metadata. It carries the fields of
+// ModelInfo so that ReadModel accepts a checkpoint too.
+type checkpointInfo struct {
+	Format        string           `json:"format"`
+	Version       int              `json:"version"`
+	Generator     *NetworkSpec     `json:"generator,omitempty"`
+	Discriminator *NetworkSpec     `json:"discriminator,omitempty"`
+	Steps         int              `json:"steps"`
+	Extra         json.RawMessage  `json:"extra,omitempty"`
+	Config        checkpointConfig `json:"config"`
+	RNG           []byte           `json:"rng"`
+	SampleRNG     []byte           `json:"sample_rng"`
+	Data          []byte           `json:"data,omitempty"`
+	GOptimizer    optimizerMeta    `json:"g_optimizer"`
+	DOptimizer    optimizerMeta    `json:"d_optimizer"`
+}
+
+// checkpointConfig is the part of Config a checkpoint records and checks.
+type checkpointConfig struct {
+	BatchSize  int             `json:"batch_size"`
+	DSteps     int             `json:"d_steps"`
+	Loss       string          `json:"loss"`
+	Noise      string          `json:"noise"`
+	GOptimizer OptimizerConfig `json:"g_optimizer"`
+	DOptimizer OptimizerConfig `json:"d_optimizer"`
+	Seed       uint64          `json:"seed"`
+}
+
+type optimizerMeta struct {
+	Kind    string   `json:"kind"`
+	Steps   int      `json:"steps"`
+	Buffers []string `json:"buffers,omitempty"`
+}
+
+func (t *Trainer) checkpointConfig() checkpointConfig {
+	c := t.cfg
+	return checkpointConfig{c.BatchSize, c.DSteps, c.Loss.Name(), c.Noise.String(), c.GOptimizer, c.DOptimizer, c.Seed}
+}
+
+// SaveCheckpoint writes everything needed to continue training exactly
+// where it stands to path, atomically: the networks' weights and buffers,
+// both optimizers' state, the step counter, the random generators' states,
+// the configuration and, if batches implements data.Stateful, the
+// position in the data (batches may be nil). extra is stored as is for
+// the caller (e.g. a command line). A crash while writing leaves the
+// previous file at path intact.
+func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.RawMessage) error {
+	wrap := func(err error) error { return fmt.Errorf("gan: save checkpoint %s: %w", path, err) }
+	info := checkpointInfo{Format: CheckpointFormat, Version: CheckpointVersion, Steps: t.step, Extra: extra,
+		Config: t.checkpointConfig()}
+	var err error
+	if info.RNG, err = t.rngSrc.MarshalBinary(); err != nil {
+		return wrap(err)
+	}
+	if info.SampleRNG, err = t.sampleSrc.MarshalBinary(); err != nil {
+		return wrap(err)
+	}
+	if st, ok := batches.(data.Stateful); ok {
+		if info.Data, err = st.MarshalState(); err != nil {
+			return wrap(err)
+		}
+	}
+	f := &ckpt.File{}
+	for _, n := range []struct {
+		prefix string
+		net    any
+		ps     *nn.Params
+		spec   **NetworkSpec
+	}{{genPrefix, t.gen, t.gen.Params(), &info.Generator}, {discPrefix, t.disc, t.disc.Params(), &info.Discriminator}} {
+		for _, p := range n.ps.All() {
+			f.Tensors = append(f.Tensors, ckpt.Tensor{Name: n.prefix + p.Name, Shape: []int(p.Value.Shape()), Data: p.Value.Data()})
+		}
+		if s, ok := n.net.(Specifier); ok {
+			spec, err := s.Spec()
+			if err != nil {
+				return wrap(err)
+			}
+			*n.spec = &spec
+		}
+	}
+	info.GOptimizer = addOptimizerState(f, "optimizer/"+genPrefix, t.gOpt.State())
+	info.DOptimizer = addOptimizerState(f, "optimizer/"+discPrefix, t.dOpt.State())
+	if f.Meta, err = json.Marshal(info); err != nil {
+		return wrap(err)
+	}
+	if err := ckpt.WriteFile(path, f); err != nil {
+		return wrap(err)
+	}
+	return nil
+}
+
+func addOptimizerState(f *ckpt.File, prefix string, s optim.State) optimizerMeta {
+	m := optimizerMeta{Kind: s.Kind, Steps: s.Steps}
+	for _, b := range s.Buffers {
+		m.Buffers = append(m.Buffers, b.Name)
+		for i, d := range b.Data {
+			f.Tensors = append(f.Tensors, ckpt.Tensor{Name: fmt.Sprintf("%s%s/%d", prefix, b.Name, i), Shape: []int{len(d)}, Data: d})
+		}
+	}
+	return m
+}
+
+func readOptimizerState(f *ckpt.File, prefix string, m optimizerMeta, params []int) (optim.State, error) {
+	s := optim.State{Kind: m.Kind, Steps: m.Steps}
+	for _, name := range m.Buffers {
+		b := optim.Buffer{Name: name}
+		for i, size := range params {
+			key := fmt.Sprintf("%s%s/%d", prefix, name, i)
+			d, err := f.Float64s(key)
+			if err != nil {
+				return s, err
+			}
+			if len(d) != size {
+				return s, fmt.Errorf("optimizer buffer %q has %d values, its parameter %d", key, len(d), size)
+			}
+			b.Data = append(b.Data, d)
+		}
+		if _, extra := f.Get(fmt.Sprintf("%s%s/%d", prefix, name, len(params))); extra {
+			return s, fmt.Errorf("optimizer buffer %q has more entries than the network has parameters (%d)", name, len(params))
+		}
+		s.Buffers = append(s.Buffers, b)
+	}
+	return s, nil
+}
+
+// LoadCheckpoint restores a checkpoint written by SaveCheckpoint into the
+// trainer, which must have been built with networks of the same shapes and
+// the same configuration (batch size, k, loss, noise, optimizers; the seed
+// may differ, the saved random states replace it). If batches implements
+// data.Stateful and the checkpoint recorded a data position, the position
+// is restored too. It returns the caller's extra metadata.
+//
+// Everything is checked before anything is changed: on error the trainer,
+// its networks and batches are as they were.
+func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMessage, error) {
+	wrap := func(err error) error { return fmt.Errorf("gan: load checkpoint %s: %w", path, err) }
+	f, err := ckpt.ReadFile(path)
+	if err != nil {
+		return nil, fmt.Errorf("gan: load checkpoint: %w", err)
+	}
+	var info checkpointInfo
+	if err := json.Unmarshal(f.Meta, &info); err != nil {
+		return nil, wrap(fmt.Errorf("bad metadata: %w", err))
+	}
+	if info.Format != CheckpointFormat {
+		return nil, wrap(fmt.Errorf("not a training checkpoint (format %q)", info.Format))
+	}
+	if info.Version < 1 || info.Version > CheckpointVersion {
+		return nil, wrap(fmt.Errorf("checkpoint version %d is not supported (this library reads 1 to %d)", info.Version, CheckpointVersion))
+	}
+	want := t.checkpointConfig()
+	got := info.Config
+	got.Seed = want.Seed
+	if got != want {
+		return nil, wrap(fmt.Errorf("the checkpoint was made with configuration %+v, this trainer has %+v", info.Config, t.checkpointConfig()))
+	}
+
+	// Check everything first.
+	mf := &ModelFile{file: f}
+	restore, err := mf.plan(t.gen, t.disc)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	sizes := func(ps *nn.Params) []int {
+		var out []int
+		for _, p := range ps.Learnables() {
+			out = append(out, p.Value.Shape().TotalSize())
+		}
+		return out
+	}
+	gState, err := readOptimizerState(f, "optimizer/"+genPrefix, info.GOptimizer, sizes(t.gen.Params()))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	dState, err := readOptimizerState(f, "optimizer/"+discPrefix, info.DOptimizer, sizes(t.disc.Params()))
+	if err != nil {
+		return nil, wrap(err)
+	}
+	for _, c := range []struct {
+		cfg OptimizerConfig
+		s   optim.State
+	}{{t.cfg.GOptimizer, gState}, {t.cfg.DOptimizer, dState}} {
+		probe, err := newOptimizer(c.cfg)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		if err := probe.SetState(c.s); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	var rngProbe rand.PCG
+	if err := rngProbe.UnmarshalBinary(info.RNG); err != nil {
+		return nil, wrap(fmt.Errorf("training random state: %w", err))
+	}
+	if err := rngProbe.UnmarshalBinary(info.SampleRNG); err != nil {
+		return nil, wrap(fmt.Errorf("sampling random state: %w", err))
+	}
+
+	// Then apply; the data position goes first since it can still refuse.
+	if st, ok := batches.(data.Stateful); ok && info.Data != nil {
+		if err := st.UnmarshalState(info.Data); err != nil {
+			return nil, wrap(err)
+		}
+	}
+	restore()
+	if err := t.gOpt.SetState(gState); err != nil {
+		return nil, wrap(err)
+	}
+	if err := t.dOpt.SetState(dState); err != nil {
+		return nil, wrap(err)
+	}
+	if err := t.rngSrc.UnmarshalBinary(info.RNG); err != nil {
+		return nil, wrap(err)
+	}
+	if err := t.sampleSrc.UnmarshalBinary(info.SampleRNG); err != nil {
+		return nil, wrap(err)
+	}
+	t.step = info.Steps
+	return info.Extra, nil
+}
