@@ -1,0 +1,162 @@
+// Command mnist trains a GAN on MNIST digits on the CPU.
+//
+//	go run ./examples/mnist                                  # reference MLP, 5000 steps
+//	go run ./examples/mnist -data DIR -steps 5000 -export 2000 -out run-mlp
+//
+// It writes to -out: grids of samples from a fixed noise batch
+// (samples-NNNNNN.png, so the grids show progress), the step statistics
+// (stats.csv), the trained networks (model.gogan, readable with
+// models.Load) and, with -export N, N generated digits as an IDX3 file
+// (generated-images-idx3-ubyte). Ctrl-C stops training and still saves.
+//
+// Without -data it reads the 10,000 digits in ../shared/data/mnist10k when
+// that folder exists, else MNIST from the user's cache, downloading it
+// there if needed.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+
+	"github.com/gogan/gogan/data"
+	"github.com/gogan/gogan/losses"
+)
+
+func main() {
+	cfg, err := parseFlags(os.Args[1:], os.Stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		os.Exit(0)
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "mnist:", err)
+		os.Exit(2)
+	}
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, cfg, os.Stdout); err != nil {
+		fmt.Fprintln(os.Stderr, "mnist:", err)
+		os.Exit(1)
+	}
+}
+
+// config holds the command line.
+type config struct {
+	Data      string
+	Out       string
+	Model     string
+	Steps     int
+	Epochs    int
+	Batch     int
+	Loss      string
+	K         int
+	LR        float64
+	Seed      uint64
+	Export    int
+	GridEvery int
+	LogEvery  int
+	// CheckpointEvery writes checkpoint.gogan every N steps (0: only at
+	// the end and on interruption).
+	CheckpointEvery int
+	// Resume is a run directory to continue from ("" for a new run); its
+	// checkpoint supplies the configuration.
+	Resume string `json:"-"`
+	// StepsSet records that -steps was given, so it may extend a resumed run.
+	StepsSet bool `json:"-"`
+}
+
+func parseFlags(args []string, errOut io.Writer) (config, error) {
+	var c config
+	fs := flag.NewFlagSet("mnist", flag.ContinueOnError)
+	fs.SetOutput(errOut)
+	fs.StringVar(&c.Data, "data", "", "directory with the MNIST IDX files (default: ../shared/data/mnist10k if present, else the user cache, downloading if needed)")
+	fs.StringVar(&c.Out, "out", "run-mnist", "output directory")
+	fs.StringVar(&c.Model, "model", "mlp", "model configuration: mlp")
+	fs.IntVar(&c.Steps, "steps", 5000, "training steps (one step = k D updates + 1 G update); 0 to train by -epochs")
+	fs.IntVar(&c.Epochs, "epochs", 0, "train this many passes over the data instead of -steps")
+	fs.IntVar(&c.Batch, "batch", 64, "batch size")
+	fs.StringVar(&c.Loss, "loss", "nonsaturating", "loss: "+fmt.Sprint(losses.Names()))
+	fs.IntVar(&c.K, "k", 1, "discriminator updates per generator update")
+	fs.Float64Var(&c.LR, "lr", 2e-4, "Adam learning rate of both networks")
+	fs.Uint64Var(&c.Seed, "seed", 1, "random seed (same seed, same machine: same run)")
+	fs.IntVar(&c.Export, "export", 0, "write this many generated digits to generated-images-idx3-ubyte")
+	fs.IntVar(&c.GridEvery, "grid-every", 500, "write a sample grid every N steps (0: only at the end)")
+	fs.IntVar(&c.LogEvery, "log-every", 100, "print statistics every N steps")
+	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 1000, "write a checkpoint every N steps (0: only at the end and on Ctrl-C/SIGTERM)")
+	fs.StringVar(&c.Resume, "resume", "", "continue the run in this directory from its last checkpoint (its configuration is reused; -steps may raise the step budget)")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	if c.Resume != "" {
+		var others []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "resume":
+			case "steps":
+				c.StepsSet = true
+			default:
+				others = append(others, "-"+f.Name)
+			}
+		})
+		if len(others) > 0 {
+			return c, fmt.Errorf("-resume reuses the run's configuration; drop %v", others)
+		}
+	}
+	if fs.NArg() > 0 {
+		return c, fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	switch {
+	case c.Steps < 0:
+		return c, fmt.Errorf("-steps must not be negative, got %d", c.Steps)
+	case c.Epochs < 0:
+		return c, fmt.Errorf("-epochs must not be negative, got %d", c.Epochs)
+	case c.Steps == 0 && c.Epochs == 0:
+		return c, fmt.Errorf("set -steps or -epochs")
+	case c.Batch < 1:
+		return c, fmt.Errorf("-batch must be positive, got %d", c.Batch)
+	case c.K < 1:
+		return c, fmt.Errorf("-k must be at least 1, got %d", c.K)
+	case !(c.LR > 0):
+		return c, fmt.Errorf("-lr must be positive, got %v", c.LR)
+	case c.Export < 0:
+		return c, fmt.Errorf("-export must not be negative, got %d", c.Export)
+	case c.GridEvery < 0 || c.LogEvery < 1 || c.CheckpointEvery < 0:
+		return c, fmt.Errorf("-grid-every and -checkpoint-every must not be negative and -log-every must be positive")
+	case c.Out == "":
+		return c, fmt.Errorf("-out must name a directory")
+	}
+	if _, err := losses.ByName(c.Loss); err != nil {
+		return c, err
+	}
+	if c.Model != "mlp" {
+		return c, fmt.Errorf("unknown -model %q (want mlp)", c.Model)
+	}
+	return c, nil
+}
+
+// loadDigits finds and reads the training digits.
+func loadDigits(ctx context.Context, dir string, log io.Writer) (*data.Images, error) {
+	if dir == "" {
+		const shared = "../shared/data/mnist10k"
+		if st, err := os.Stat(shared); err == nil && st.IsDir() {
+			dir = shared
+		} else {
+			fmt.Fprintf(log, "no -data given and %s not found: using MNIST from the cache\n", shared)
+			cache, err := data.DefaultCacheDir()
+			if err != nil {
+				return nil, err
+			}
+			d, err := data.Download(ctx, data.MNISTSpec(), cache)
+			if err != nil {
+				return nil, err
+			}
+			dir = d
+		}
+	}
+	return data.LoadMNIST(dir)
+}
