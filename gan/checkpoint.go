@@ -37,19 +37,31 @@ type checkpointInfo struct {
 	RNG           []byte           `json:"rng"`
 	SampleRNG     []byte           `json:"sample_rng"`
 	Data          []byte           `json:"data,omitempty"`
-	GOptimizer    optimizerMeta    `json:"g_optimizer"`
-	DOptimizer    optimizerMeta    `json:"d_optimizer"`
+	// GOptimizers and DOptimizers hold each network's optimizer state;
+	// Generators and Discriminators the specs of the networks after the
+	// first (multi-adversary trainers).
+	GOptimizers    []optimizerMeta `json:"g_optimizers"`
+	DOptimizers    []optimizerMeta `json:"d_optimizers"`
+	Generators     []*NetworkSpec  `json:"generators,omitempty"`
+	Discriminators []*NetworkSpec  `json:"discriminators,omitempty"`
 }
 
 // checkpointConfig is the part of Config a checkpoint records and checks.
 type checkpointConfig struct {
-	BatchSize  int             `json:"batch_size"`
-	DSteps     int             `json:"d_steps"`
-	Loss       string          `json:"loss"`
-	Noise      string          `json:"noise"`
-	GOptimizer OptimizerConfig `json:"g_optimizer"`
-	DOptimizer OptimizerConfig `json:"d_optimizer"`
-	Seed       uint64          `json:"seed"`
+	BatchSize          int             `json:"batch_size"`
+	DSteps             int             `json:"d_steps"`
+	Loss               string          `json:"loss"`
+	Noise              string          `json:"noise"`
+	GOptimizer         OptimizerConfig `json:"g_optimizer"`
+	DOptimizer         OptimizerConfig `json:"d_optimizer"`
+	Seed               uint64          `json:"seed"`
+	Pack               int             `json:"pack"`
+	Balance            Balance         `json:"balance"`
+	InstanceNoise      float64         `json:"instance_noise,omitempty"`
+	InstanceNoiseSteps int             `json:"instance_noise_steps,omitempty"`
+	AdversaryWeights   [][]float64     `json:"adversary_weights"`
+	Generators         int             `json:"generators"`
+	Discriminators     int             `json:"discriminators"`
 }
 
 type optimizerMeta struct {
@@ -60,7 +72,8 @@ type optimizerMeta struct {
 
 func (t *Trainer) checkpointConfig() checkpointConfig {
 	c := t.cfg
-	return checkpointConfig{c.BatchSize, c.DSteps, c.Loss.Name(), c.Noise.String(), c.GOptimizer, c.DOptimizer, c.Seed}
+	return checkpointConfig{c.BatchSize, c.DSteps, t.loss.Name(), c.Noise.String(), c.GOptimizer, c.DOptimizer, c.Seed,
+		c.Pack, c.Balance, c.InstanceNoise, c.InstanceNoiseSteps, t.weights, len(t.gens), len(t.discs)}
 }
 
 // SaveCheckpoint writes everything needed to continue training exactly
@@ -87,25 +100,35 @@ func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.R
 		}
 	}
 	f := &ckpt.File{}
-	for _, n := range []struct {
-		prefix string
-		net    any
-		ps     *nn.Params
-		spec   **NetworkSpec
-	}{{genPrefix, t.gen, t.gen.Params(), &info.Generator}, {discPrefix, t.disc, t.disc.Params(), &info.Discriminator}} {
+	for _, n := range t.networks() {
 		for _, p := range n.ps.All() {
 			f.Tensors = append(f.Tensors, ckpt.Tensor{Name: n.prefix + p.Name, Shape: []int(p.Value.Shape()), Data: p.Value.Data()})
 		}
+		var spec *NetworkSpec
 		if s, ok := n.net.(Specifier); ok {
-			spec, err := s.Spec()
+			sp, err := s.Spec()
 			if err != nil {
 				return wrap(err)
 			}
-			*n.spec = &spec
+			spec = &sp
+		}
+		m := addOptimizerState(f, "optimizer/"+n.prefix, n.opt.State())
+		if n.isGen {
+			info.GOptimizers = append(info.GOptimizers, m)
+			if n.index == 0 {
+				info.Generator = spec
+			} else {
+				info.Generators = append(info.Generators, spec)
+			}
+		} else {
+			info.DOptimizers = append(info.DOptimizers, m)
+			if n.index == 0 {
+				info.Discriminator = spec
+			} else {
+				info.Discriminators = append(info.Discriminators, spec)
+			}
 		}
 	}
-	info.GOptimizer = addOptimizerState(f, "optimizer/"+genPrefix, t.gOpt.State())
-	info.DOptimizer = addOptimizerState(f, "optimizer/"+discPrefix, t.dOpt.State())
 	if f.Meta, err = json.Marshal(info); err != nil {
 		return wrap(err)
 	}
@@ -113,6 +136,36 @@ func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.R
 		return wrap(err)
 	}
 	return nil
+}
+
+// network is one trained network, as a checkpoint stores it.
+type network struct {
+	prefix string
+	net    any
+	ps     *nn.Params
+	opt    optim.Optimizer
+	isGen  bool
+	index  int
+}
+
+// networks lists the generators, then the discriminators, with the name
+// prefixes of their tensors: "generator/", "generator1/", ...,
+// "discriminator/", "discriminator1/", ...
+func (t *Trainer) networks() []network {
+	prefix := func(base string, i int) string {
+		if i == 0 {
+			return base + "/"
+		}
+		return fmt.Sprintf("%s%d/", base, i)
+	}
+	var out []network
+	for i, g := range t.gens {
+		out = append(out, network{prefix("generator", i), g, g.Params(), t.gOpts[i], true, i})
+	}
+	for j, d := range t.discs {
+		out = append(out, network{prefix("discriminator", j), d, d.Params(), t.dOpts[j], false, j})
+	}
+	return out
 }
 
 func addOptimizerState(f *ckpt.File, prefix string, s optim.State) optimizerMeta {
@@ -177,40 +230,42 @@ func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMes
 	want := t.checkpointConfig()
 	got := info.Config
 	got.Seed = want.Seed
-	if got != want {
-		return nil, wrap(fmt.Errorf("the checkpoint was made with configuration %+v, this trainer has %+v", info.Config, t.checkpointConfig()))
+	wantJSON, _ := json.Marshal(want)
+	gotJSON, _ := json.Marshal(got)
+	if string(wantJSON) != string(gotJSON) {
+		return nil, wrap(fmt.Errorf("the checkpoint was made with configuration %s, this trainer has %s", gotJSON, wantJSON))
 	}
 
 	// Check everything first.
-	mf := &ModelFile{file: f}
-	restore, err := mf.plan(t.gen, t.disc)
-	if err != nil {
-		return nil, wrap(err)
+	nets := t.networks()
+	metas := append(append([]optimizerMeta(nil), info.GOptimizers...), info.DOptimizers...)
+	if len(metas) != len(nets) {
+		return nil, wrap(fmt.Errorf("the checkpoint holds %d optimizer states, this trainer has %d networks", len(metas), len(nets)))
 	}
-	sizes := func(ps *nn.Params) []int {
-		var out []int
-		for _, p := range ps.Learnables() {
-			out = append(out, p.Value.Shape().TotalSize())
-		}
-		return out
-	}
-	gState, err := readOptimizerState(f, "optimizer/"+genPrefix, info.GOptimizer, sizes(t.gen.Params()))
-	if err != nil {
-		return nil, wrap(err)
-	}
-	dState, err := readOptimizerState(f, "optimizer/"+discPrefix, info.DOptimizer, sizes(t.disc.Params()))
-	if err != nil {
-		return nil, wrap(err)
-	}
-	for _, c := range []struct {
-		cfg OptimizerConfig
-		s   optim.State
-	}{{t.cfg.GOptimizer, gState}, {t.cfg.DOptimizer, dState}} {
-		probe, err := newOptimizer(c.cfg)
+	var applies []func()
+	states := make([]optim.State, len(nets))
+	for k, n := range nets {
+		apply, err := planRestore(f, n.prefix, n.ps)
 		if err != nil {
 			return nil, wrap(err)
 		}
-		if err := probe.SetState(c.s); err != nil {
+		applies = append(applies, apply)
+		var sizes []int
+		for _, p := range n.ps.Learnables() {
+			sizes = append(sizes, p.Value.Shape().TotalSize())
+		}
+		if states[k], err = readOptimizerState(f, "optimizer/"+n.prefix, metas[k], sizes); err != nil {
+			return nil, wrap(err)
+		}
+		cfg := t.cfg.DOptimizer
+		if n.isGen {
+			cfg = t.cfg.GOptimizer
+		}
+		probe, err := newOptimizer(cfg)
+		if err != nil {
+			return nil, wrap(err)
+		}
+		if err := probe.SetState(states[k]); err != nil {
 			return nil, wrap(err)
 		}
 	}
@@ -228,12 +283,11 @@ func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMes
 			return nil, wrap(err)
 		}
 	}
-	restore()
-	if err := t.gOpt.SetState(gState); err != nil {
-		return nil, wrap(err)
-	}
-	if err := t.dOpt.SetState(dState); err != nil {
-		return nil, wrap(err)
+	for k, n := range nets {
+		applies[k]()
+		if err := n.opt.SetState(states[k]); err != nil {
+			return nil, wrap(err)
+		}
 	}
 	if err := t.rngSrc.UnmarshalBinary(info.RNG); err != nil {
 		return nil, wrap(err)

@@ -27,6 +27,47 @@ type Config struct {
 	// and the samples Sample draws. The same seed, networks and data give
 	// the same training run, bit for bit, on the same machine.
 	Seed uint64
+
+	// Pack is PacGAN's packing degree m (Lin et al. 2018; default 1, no
+	// packing): the discriminator judges m samples at once, concatenated
+	// along the first sample axis (features, or channels of an image), so
+	// its input shape must hold m samples and BatchSize must be a multiple
+	// of m. Packing lets D see a batch's lack of diversity, which fights
+	// mode collapse.
+	Pack int
+	// Balance selects how the updates of D and G are scheduled (default
+	// fixed k, Algorithm 1).
+	Balance Balance
+	// LabelSmoothing, if in (0, 1), is the one-sided smoothed target of D
+	// for real samples (0.9 is usual; Salimans et al. 2016). It needs the
+	// minimax or non-saturating loss; 0 means no smoothing.
+	LabelSmoothing float64
+	// InstanceNoise is the standard deviation of Gaussian noise added to
+	// every input of the discriminator, real and generated (Sønderby et
+	// al. 2016; 0 = off). It decreases linearly to zero over
+	// InstanceNoiseSteps steps (0: it stays constant).
+	InstanceNoise      float64
+	InstanceNoiseSteps int
+	// AdversaryWeights, for a trainer of m generators and n
+	// discriminators (NewMultiTrainer), is an m×n matrix: generator i's
+	// loss is the weighted mean over j of its losses against
+	// discriminator j with weights W[i][j], and discriminator j's loss the
+	// weighted mean over i with weights W[i][j]. nil means uniform.
+	AdversaryWeights [][]float64
+}
+
+// Balance is a schedule of discriminator and generator updates.
+type Balance struct {
+	// Kind is "fixed" (the default): every step makes DSteps
+	// discriminator updates and one generator update; or "losing": the
+	// same passes, but the network that is ahead skips its update, so only
+	// the losing one learns. D is ahead when the mean D(x) exceeds the
+	// mean D(G(z)) by more than Margin on the step's batches; G is ahead
+	// when D(G(z)) exceeds D(x) by more than Margin. Skipped updates are
+	// counted in Stats.
+	Kind string `json:"kind"`
+	// Margin is the "losing" schedule's margin (default 0.3).
+	Margin float64 `json:"margin,omitempty"`
 }
 
 // OptimizerConfig selects and configures an optimizer.
@@ -67,6 +108,15 @@ func (c *Config) fill() {
 	}
 	c.GOptimizer.fill()
 	c.DOptimizer.fill()
+	if c.Pack == 0 {
+		c.Pack = 1
+	}
+	if c.Balance.Kind == "" {
+		c.Balance.Kind = "fixed"
+	}
+	if c.Balance.Kind == "losing" && c.Balance.Margin == 0 {
+		c.Balance.Margin = 0.3
+	}
 }
 
 func (o *OptimizerConfig) fill() {
@@ -100,6 +150,23 @@ func (c Config) validate() error {
 	}
 	if c.DSteps < 1 {
 		return fmt.Errorf("gan: config: DSteps (k) must be at least 1, got %d", c.DSteps)
+	}
+	if c.Pack < 1 || c.BatchSize%c.Pack != 0 {
+		return fmt.Errorf("gan: config: Pack must be at least 1 and divide BatchSize %d, got %d", c.BatchSize, c.Pack)
+	}
+	switch c.Balance.Kind {
+	case "fixed", "losing":
+	default:
+		return fmt.Errorf("gan: config: unknown Balance.Kind %q (want fixed or losing)", c.Balance.Kind)
+	}
+	if c.Balance.Margin < 0 || c.Balance.Margin >= 1 {
+		return fmt.Errorf("gan: config: Balance.Margin must lie in [0, 1), got %v", c.Balance.Margin)
+	}
+	if c.LabelSmoothing < 0 || c.LabelSmoothing >= 1 {
+		return fmt.Errorf("gan: config: LabelSmoothing must be 0 (off) or lie in (0, 1), got %v", c.LabelSmoothing)
+	}
+	if c.InstanceNoise < 0 || c.InstanceNoiseSteps < 0 {
+		return fmt.Errorf("gan: config: InstanceNoise (%v) and InstanceNoiseSteps (%d) must not be negative", c.InstanceNoise, c.InstanceNoiseSteps)
 	}
 	if err := c.GOptimizer.validate(); err != nil {
 		return fmt.Errorf("gan: config: GOptimizer: %w", err)

@@ -137,36 +137,48 @@ func (m *ModelFile) Restore(gen Generator, disc Discriminator) error {
 // may be nil) with the right shape and type, and returns the function that
 // copies them in.
 func (m *ModelFile) plan(gen Generator, disc Discriminator) (func(), error) {
+	var applies []func()
+	if gen != nil {
+		a, err := planRestore(m.file, genPrefix, gen.Params())
+		if err != nil {
+			return nil, err
+		}
+		applies = append(applies, a)
+	}
+	if disc != nil {
+		a, err := planRestore(m.file, discPrefix, disc.Params())
+		if err != nil {
+			return nil, err
+		}
+		applies = append(applies, a)
+	}
+	return func() {
+		for _, a := range applies {
+			a()
+		}
+	}, nil
+}
+
+// planRestore checks that f holds every parameter of ps under prefix with
+// the right shape and type, and returns the function that copies them in.
+func planRestore(f *ckpt.File, prefix string, ps *nn.Params) (func(), error) {
 	type job struct {
 		p    *nn.Param
 		data any
 	}
 	var jobs []job
-	check := func(prefix string, ps *nn.Params) error {
-		for _, p := range ps.All() {
-			t, ok := m.file.Get(prefix + p.Name)
-			if !ok {
-				return fmt.Errorf("gan: restore: the file has no parameter %q", prefix+p.Name)
-			}
-			if !equalInts(t.Shape, p.Value.Shape()) {
-				return fmt.Errorf("gan: restore: parameter %q has shape %v in the file, %v in the network", prefix+p.Name, t.Shape, []int(p.Value.Shape()))
-			}
-			if !sameDtype(t.Data, p.Value.Data()) {
-				return fmt.Errorf("gan: restore: parameter %q has type %T in the file, %T in the network", prefix+p.Name, t.Data, p.Value.Data())
-			}
-			jobs = append(jobs, job{p, t.Data})
+	for _, p := range ps.All() {
+		t, ok := f.Get(prefix + p.Name)
+		if !ok {
+			return nil, fmt.Errorf("gan: restore: the file has no parameter %q", prefix+p.Name)
 		}
-		return nil
-	}
-	if gen != nil {
-		if err := check(genPrefix, gen.Params()); err != nil {
-			return nil, err
+		if !equalInts(t.Shape, p.Value.Shape()) {
+			return nil, fmt.Errorf("gan: restore: parameter %q has shape %v in the file, %v in the network", prefix+p.Name, t.Shape, []int(p.Value.Shape()))
 		}
-	}
-	if disc != nil {
-		if err := check(discPrefix, disc.Params()); err != nil {
-			return nil, err
+		if !sameDtype(t.Data, p.Value.Data()) {
+			return nil, fmt.Errorf("gan: restore: parameter %q has type %T in the file, %T in the network", prefix+p.Name, t.Data, p.Value.Data())
 		}
+		jobs = append(jobs, job{p, t.Data})
 	}
 	return func() {
 		for _, j := range jobs {
@@ -180,10 +192,11 @@ func (m *ModelFile) plan(gen Generator, disc Discriminator) (func(), error) {
 	}, nil
 }
 
-// Save writes the trainer's networks to path (see SaveModel), recording
-// the number of steps trained.
+// Save writes the trainer's (first) generator and discriminator to path
+// (see SaveModel), recording the number of steps trained. A checkpoint
+// (SaveCheckpoint) holds every network of a multi-adversary trainer.
 func (t *Trainer) Save(path string) error {
-	return SaveModel(path, t.gen, t.disc, ModelInfo{Steps: t.step})
+	return SaveModel(path, t.gens[0], t.discs[0], ModelInfo{Steps: t.step})
 }
 
 func equalInts(a []int, b []int) bool {

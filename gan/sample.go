@@ -15,7 +15,7 @@ import (
 // them to GenerateFrom to make the same samples again, e.g. a fixed grid
 // that shows training progress.
 func (t *Trainer) Noise(n int) []float64 {
-	z := make([]float64, n*t.gen.LatentDim())
+	z := make([]float64, n*t.gens[0].LatentDim())
 	t.cfg.Noise.Fill(t.sampleRNG, z)
 	return z
 }
@@ -24,51 +24,94 @@ func (t *Trainer) Noise(n int) []float64 {
 // [n, SampleShape()...], with the generator in inference mode (batch norm
 // uses its running statistics), so a sample depends only on its noise and
 // the weights, not on the last training batch. Sampling draws from its own
-// random generator and never changes the course of training.
+// random generator and never changes the course of training. With several
+// generators each sample comes from one chosen uniformly at random.
 func (t *Trainer) Sample(n int) (*tensor.Dense, error) {
-	return t.GenerateFrom(t.Noise(n))
+	z := t.Noise(n)
+	if len(t.gens) == 1 {
+		return t.GenerateFrom(z)
+	}
+	latent := t.gens[0].LatentDim()
+	size := tensor.Shape(t.gens[0].SampleShape()).TotalSize()
+	result := tensor.New(tensor.Of(t.dtype), tensor.WithShape(append([]int{n}, t.gens[0].SampleShape()...)...))
+	rows := make([][]int, len(t.gens))
+	for k := 0; k < n; k++ {
+		i := t.sampleRNG.IntN(len(t.gens))
+		rows[i] = append(rows[i], k)
+	}
+	for i, ks := range rows {
+		if len(ks) == 0 {
+			continue
+		}
+		zi := make([]float64, 0, len(ks)*latent)
+		for _, k := range ks {
+			zi = append(zi, z[k*latent:(k+1)*latent]...)
+		}
+		out, err := t.GenerateWith(i, zi)
+		if err != nil {
+			return nil, err
+		}
+		for r, k := range ks {
+			switch dst := result.Data().(type) {
+			case []float32:
+				copy(dst[k*size:(k+1)*size], out.Data().([]float32)[r*size:])
+			case []float64:
+				copy(dst[k*size:(k+1)*size], out.Data().([]float64)[r*size:])
+			}
+		}
+	}
+	return result, nil
 }
 
 // GenerateFrom returns G(z) for the latent vectors z (row after row,
-// len(z) a multiple of LatentDim), in inference mode.
-func (t *Trainer) GenerateFrom(z []float64) (*tensor.Dense, error) {
-	latent := t.gen.LatentDim()
+// len(z) a multiple of LatentDim), in inference mode, with the (first)
+// generator.
+func (t *Trainer) GenerateFrom(z []float64) (*tensor.Dense, error) { return t.GenerateWith(0, z) }
+
+// GenerateWith is GenerateFrom with generator i of a multi-adversary
+// trainer.
+func (t *Trainer) GenerateWith(i int, z []float64) (*tensor.Dense, error) {
+	if i < 0 || i >= len(t.gens) {
+		return nil, fmt.Errorf("gan: generate: no generator %d (the trainer has %d)", i, len(t.gens))
+	}
+	gen := t.gens[i]
+	latent := gen.LatentDim()
 	if len(z) == 0 || len(z)%latent != 0 {
 		return nil, fmt.Errorf("gan: generate: %d noise values is not a positive multiple of the latent size %d", len(z), latent)
 	}
 	n := len(z) / latent
-	if t.sampler == nil {
+	if t.samplers[i] == nil {
 		p := &phase{b: nn.NewBuilder(G.NewGraph(), nn.Inference)}
-		out, err := t.generate(p.b, p)
+		out, err := t.generate(p, gen)
 		if err != nil {
 			return nil, err
 		}
-		G.Read(out, &p.fakeOut)
+		G.Read(out, &p.samples)
 		if err := p.finish(nil, nil); err != nil {
 			return nil, err
 		}
-		t.sampler = p
+		t.samplers[i] = p
 	}
-	p := t.sampler
+	p := t.samplers[i]
 	batch := t.cfg.BatchSize
-	sampleSize := tensor.Shape(t.gen.SampleShape()).TotalSize()
-	result := tensor.New(tensor.Of(t.dtype), tensor.WithShape(append([]int{n}, t.gen.SampleShape()...)...))
+	sampleSize := tensor.Shape(gen.SampleShape()).TotalSize()
+	result := tensor.New(tensor.Of(t.dtype), tensor.WithShape(append([]int{n}, gen.SampleShape()...)...))
 	for start := 0; start < n; start += batch {
 		end := min(start+batch, n)
 		chunk := z[start*latent : end*latent]
 		buf := t.zBuf[:batch*latent]
 		copy(buf, chunk)
 		clear(buf[len(chunk):]) // pad the last chunk; inference mode makes rows independent
-		copyInto(p.z, buf)
+		copyInto(p.zs[0], buf)
 		if err := t.run(p); err != nil {
 			return nil, fmt.Errorf("gan: generate: %w", err)
 		}
 		rows := (end - start) * sampleSize
 		switch dst := result.Data().(type) {
 		case []float32:
-			copy(dst[start*sampleSize:], p.fakeOut.Data().([]float32)[:rows])
+			copy(dst[start*sampleSize:], p.samples.Data().([]float32)[:rows])
 		case []float64:
-			copy(dst[start*sampleSize:], p.fakeOut.Data().([]float64)[:rows])
+			copy(dst[start*sampleSize:], p.samples.Data().([]float64)[:rows])
 		}
 	}
 	return result, nil

@@ -19,40 +19,53 @@ type Stats struct {
 	// Step is the number of steps completed, this one included.
 	Step int `json:"step"`
 	// DLoss is the discriminator's loss, averaged over the step's
-	// discriminator updates; GLoss is the generator's loss.
+	// discriminator passes (and over the discriminators of a
+	// multi-adversary trainer); GLoss is the generator's loss.
 	DLoss float64 `json:"d_loss"`
 	GLoss float64 `json:"g_loss"`
 	// DReal is the mean D(x) on the real batches and DFake the mean
-	// D(G(z)) on the generated batches of the discriminator updates,
+	// D(G(z)) on the generated batches of the discriminator passes,
 	// measured before each update. Both tend to 1/2 at the equilibrium.
 	DReal float64 `json:"d_real"`
 	DFake float64 `json:"d_fake"`
 	// V is the estimate of V(D, G) = E[log D(x)] + E[log(1 − D(G(z)))]
 	// on the same batches; −log 4 ≈ −1.386 at the equilibrium.
 	V float64 `json:"v"`
-	// DUpdates and GUpdates count the updates applied in this step.
+	// DUpdates and GUpdates count the updates applied in this step;
+	// DSkipped and GSkipped those the "losing" balance schedule skipped.
 	DUpdates int `json:"d_updates"`
 	GUpdates int `json:"g_updates"`
+	DSkipped int `json:"d_skipped"`
+	GSkipped int `json:"g_skipped"`
+	// Diversity is the live mode-collapse alarm: the mean pairwise
+	// distance between generated samples of the step's first batch divided
+	// by the same for the real batch (on up to 32 samples of each). It is
+	// near 1 when G is as varied as the data and falls towards 0 as G
+	// collapses.
+	Diversity float64 `json:"diversity"`
 }
 
-// Trainer trains a Generator against a Discriminator. Create one with
-// NewTrainer; it is not safe for concurrent use.
+// Trainer trains generators against discriminators: usually one of each
+// (NewTrainer), or m against n (NewMultiTrainer). It is not safe for
+// concurrent use.
 type Trainer struct {
-	cfg   Config
-	gen   Generator
-	disc  Discriminator
-	dtype tensor.Dtype
-	clip  float64 // weight clipping bound for D, 0 for none
+	cfg     Config
+	loss    losses.Loss // cfg.Loss, with label smoothing applied
+	gens    []Generator
+	discs   []Discriminator
+	weights [][]float64 // m×n adversary weights
+	dtype   tensor.Dtype
+	clip    float64 // weight clipping bound for D, 0 for none
 
 	rngSrc, sampleSrc *rand.PCG  // the generators' states, saved in checkpoints
 	rng               *rand.Rand // noise and dropout during training
 	sampleRNG         *rand.Rand // noise for Sample, kept apart so sampling never changes training
 
-	d, g    *phase
-	sampler *phase // built on first use
+	d, g     *phase
+	samplers []*phase // per generator, built on first use
 
-	dOpt, gOpt       optim.Optimizer
-	dParams, gParams []*tensor.Dense
+	dOpts, gOpts     []optim.Optimizer
+	dParams, gParams [][]*tensor.Dense
 
 	step    int
 	zBuf    []float64
@@ -64,12 +77,15 @@ type Trainer struct {
 type phase struct {
 	b       *nn.Builder
 	vm      G.VM
-	z       *tensor.Dense // input noise, refilled in place before each run
-	real    *tensor.Dense // input real batch (discriminator phase only)
-	loss    G.Value
-	realOut G.Value // logits of the real batch (discriminator phase only)
-	fakeOut G.Value // logits of the fake batch, or the samples (sampling phase)
-	grads   []G.Value
+	zs      []*tensor.Dense // noise inputs, one per generator, refilled in place before each run
+	real    *tensor.Dense   // the real batch (discriminator phase only)
+	noise   []*tensor.Dense // instance noise inputs (empty when off)
+	losses  []G.Value       // one per network the phase trains
+	realOut []G.Value       // logits of the real batch per discriminator (discriminator phase only)
+	fakeOut [][]G.Value     // [discriminator][generator] logits of the generated batches
+	samples G.Value         // generator 0's batch (discriminator and sampling phases)
+	grads   [][]G.Value     // per network, per learnable parameter
+	gradT   [][]*tensor.Dense
 }
 
 // NewTrainer checks that gen and disc fit together and builds the
@@ -79,58 +95,159 @@ func NewTrainer(gen Generator, disc Discriminator, cfg Config) (*Trainer, error)
 	if gen == nil || disc == nil {
 		return nil, fmt.Errorf("gan: NewTrainer needs a generator and a discriminator")
 	}
+	return NewMultiTrainer([]Generator{gen}, []Discriminator{disc}, cfg)
+}
+
+// NewMultiTrainer builds a trainer of m generators against n
+// discriminators (several adversaries; cf. Durugkar et al. 2017 and
+// Hoang et al. 2018): every generator is trained against every
+// discriminator, each network's loss being the weighted mean of its losses
+// against all of its adversaries (Config.AdversaryWeights, uniform by
+// default). Each network has its own optimizer. Sample draws each sample
+// from a generator chosen uniformly at random: the model is the mixture
+// of the generators.
+func NewMultiTrainer(gens []Generator, discs []Discriminator, cfg Config) (*Trainer, error) {
+	if len(gens) == 0 || len(discs) == 0 {
+		return nil, fmt.Errorf("gan: a trainer needs at least one generator and one discriminator")
+	}
 	cfg.fill()
 	if err := cfg.validate(); err != nil {
 		return nil, err
 	}
-	if gen.LatentDim() < 1 {
-		return nil, fmt.Errorf("gan: generator's latent size must be positive, got %d", gen.LatentDim())
+	gen0 := gens[0]
+	if gen0 == nil {
+		return nil, fmt.Errorf("gan: generator 0 is nil")
 	}
-	if !slices.Equal(gen.SampleShape(), disc.InputShape()) {
-		return nil, fmt.Errorf("gan: generator makes samples of shape %v but the discriminator takes %v",
-			gen.SampleShape(), disc.InputShape())
+	dt := gen0.Params().Dtype()
+	for i, g := range gens {
+		if g == nil {
+			return nil, fmt.Errorf("gan: generator %d is nil", i)
+		}
+		if g.LatentDim() < 1 {
+			return nil, fmt.Errorf("gan: generator %d's latent size must be positive, got %d", i, g.LatentDim())
+		}
+		if g.LatentDim() != gen0.LatentDim() || !slices.Equal(g.SampleShape(), gen0.SampleShape()) {
+			return nil, fmt.Errorf("gan: generator %d (latent %d, samples %v) differs from generator 0 (latent %d, samples %v)",
+				i, g.LatentDim(), g.SampleShape(), gen0.LatentDim(), gen0.SampleShape())
+		}
+		if g.Params().Dtype() != dt {
+			return nil, fmt.Errorf("gan: generator %d is %v but generator 0 is %v", i, g.Params().Dtype(), dt)
+		}
 	}
-	dt := gen.Params().Dtype()
-	if disc.Params().Dtype() != dt {
-		return nil, fmt.Errorf("gan: generator is %v but discriminator is %v", dt, disc.Params().Dtype())
+	sampleSize := data.Size(gen0.SampleShape())
+	for j, d := range discs {
+		if d == nil {
+			return nil, fmt.Errorf("gan: discriminator %d is nil", j)
+		}
+		if cfg.Pack == 1 && !slices.Equal(gen0.SampleShape(), d.InputShape()) {
+			return nil, fmt.Errorf("gan: generator makes samples of shape %v but the discriminator takes %v",
+				gen0.SampleShape(), d.InputShape())
+		}
+		if cfg.Pack > 1 && data.Size(d.InputShape()) != cfg.Pack*sampleSize {
+			return nil, fmt.Errorf("gan: with Pack %d the discriminator must take %d samples of shape %v (%d values), but it takes %v",
+				cfg.Pack, cfg.Pack, gen0.SampleShape(), cfg.Pack*sampleSize, d.InputShape())
+		}
+		if d.Params().Dtype() != dt {
+			return nil, fmt.Errorf("gan: generator is %v but discriminator %d is %v", dt, j, d.Params().Dtype())
+		}
 	}
 	t := &Trainer{
 		cfg:       cfg,
-		gen:       gen,
-		disc:      disc,
+		loss:      cfg.Loss,
+		gens:      gens,
+		discs:     discs,
 		dtype:     dt,
 		rngSrc:    rand.NewPCG(cfg.Seed, 0x6761_6e2d_7472_6169),
 		sampleSrc: rand.NewPCG(cfg.Seed, 0x6761_6e2d_7361_6d70),
-		zBuf:      make([]float64, cfg.BatchSize*gen.LatentDim()),
+		zBuf:      make([]float64, cfg.BatchSize*gen0.LatentDim()),
 		logits:    make([]float64, 2*cfg.BatchSize),
+		samplers:  make([]*phase, len(gens)),
 	}
 	t.rng, t.sampleRNG = rand.New(t.rngSrc), rand.New(t.sampleSrc)
-	if wc, ok := cfg.Loss.(losses.WeightClipper); ok {
+	var err error
+	if t.weights, err = adversaryWeights(cfg.AdversaryWeights, len(gens), len(discs)); err != nil {
+		return nil, err
+	}
+	if cfg.LabelSmoothing > 0 {
+		if t.loss, err = losses.SmoothReal(cfg.Loss, cfg.LabelSmoothing); err != nil {
+			return nil, fmt.Errorf("gan: config: LabelSmoothing: %w", err)
+		}
+	}
+	if wc, ok := t.loss.(losses.WeightClipper); ok {
 		t.clip = wc.ClipValue()
 	}
-	var err error
 	if t.d, err = t.buildDiscriminatorPhase(); err != nil {
 		return nil, err
 	}
 	if t.g, err = t.buildGeneratorPhase(); err != nil {
 		return nil, err
 	}
-	for _, p := range disc.Params().Learnables() {
-		t.dParams = append(t.dParams, p.Value)
+	for _, d := range discs {
+		t.dParams = append(t.dParams, tensorsOf(d.Params()))
+		o, err := newOptimizer(cfg.DOptimizer)
+		if err != nil {
+			return nil, fmt.Errorf("gan: discriminator optimizer: %w", err)
+		}
+		t.dOpts = append(t.dOpts, o)
 	}
-	for _, p := range gen.Params().Learnables() {
-		t.gParams = append(t.gParams, p.Value)
-	}
-	if t.dOpt, err = newOptimizer(cfg.DOptimizer); err != nil {
-		return nil, fmt.Errorf("gan: discriminator optimizer: %w", err)
-	}
-	if t.gOpt, err = newOptimizer(cfg.GOptimizer); err != nil {
-		return nil, fmt.Errorf("gan: generator optimizer: %w", err)
+	for _, g := range gens {
+		t.gParams = append(t.gParams, tensorsOf(g.Params()))
+		o, err := newOptimizer(cfg.GOptimizer)
+		if err != nil {
+			return nil, fmt.Errorf("gan: generator optimizer: %w", err)
+		}
+		t.gOpts = append(t.gOpts, o)
 	}
 	if t.clip > 0 {
 		t.clipD()
 	}
 	return t, nil
+}
+
+func tensorsOf(ps *nn.Params) []*tensor.Dense {
+	var out []*tensor.Dense
+	for _, p := range ps.Learnables() {
+		out = append(out, p.Value)
+	}
+	return out
+}
+
+// adversaryWeights checks w (or makes the uniform one) for m generators
+// and n discriminators.
+func adversaryWeights(w [][]float64, m, n int) ([][]float64, error) {
+	if w == nil {
+		w = make([][]float64, m)
+		for i := range w {
+			w[i] = slices.Repeat([]float64{1}, n)
+		}
+		return w, nil
+	}
+	if len(w) != m {
+		return nil, fmt.Errorf("gan: config: AdversaryWeights has %d rows, want one per generator (%d)", len(w), m)
+	}
+	cols := make([]float64, n)
+	for i, row := range w {
+		if len(row) != n {
+			return nil, fmt.Errorf("gan: config: AdversaryWeights row %d has %d entries, want one per discriminator (%d)", i, len(row), n)
+		}
+		sum := 0.0
+		for j, v := range row {
+			if !(v >= 0) || math.IsInf(v, 0) {
+				return nil, fmt.Errorf("gan: config: AdversaryWeights[%d][%d] = %v, want a finite weight ≥ 0", i, j, v)
+			}
+			sum += v
+			cols[j] += v
+		}
+		if sum == 0 {
+			return nil, fmt.Errorf("gan: config: generator %d has no adversary (its AdversaryWeights row is zero)", i)
+		}
+	}
+	for j, c := range cols {
+		if c == 0 {
+			return nil, fmt.Errorf("gan: config: discriminator %d has no adversary (its AdversaryWeights column is zero)", j)
+		}
+	}
+	return w, nil
 }
 
 func newOptimizer(c OptimizerConfig) (optim.Optimizer, error) {
@@ -148,45 +265,126 @@ func (t *Trainer) input(b *nn.Builder, name string, sample []int) *G.Node {
 	return b.Input(name, t.dtype, append([]int{t.cfg.BatchSize}, sample...)...)
 }
 
-// generate adds G(z) for a fresh noise input to b's graph.
-func (t *Trainer) generate(b *nn.Builder, p *phase) (*G.Node, error) {
-	z := t.input(b, "z", []int{t.gen.LatentDim()})
-	p.z = z.Value().(*tensor.Dense)
-	fake, err := t.gen.Generate(b, z)
+// generate adds gen(z) for a fresh noise input to p's graph.
+func (t *Trainer) generate(p *phase, gen Generator) (*G.Node, error) {
+	z := t.input(p.b, "z", []int{gen.LatentDim()})
+	p.zs = append(p.zs, z.Value().(*tensor.Dense))
+	fake, err := gen.Generate(p.b, z)
 	if err != nil {
-		return nil, fmt.Errorf("gan: build generator (%s graph): %w", b.Mode(), err)
+		return nil, fmt.Errorf("gan: build generator (%s graph): %w", p.b.Mode(), err)
 	}
-	want := append(tensor.Shape{t.cfg.BatchSize}, t.gen.SampleShape()...)
+	want := append(tensor.Shape{t.cfg.BatchSize}, gen.SampleShape()...)
 	if !fake.Shape().Eq(want) {
 		return nil, fmt.Errorf("gan: generator returned shape %v, want %v", fake.Shape(), want)
 	}
 	return fake, nil
 }
 
-func (t *Trainer) discriminate(b *nn.Builder, x *G.Node) (*G.Node, error) {
-	logits, err := t.disc.Discriminate(b, x)
+// perturb adds instance noise to a discriminator input, when it is on.
+func (t *Trainer) perturb(p *phase, x *G.Node) (*G.Node, error) {
+	if t.cfg.InstanceNoise == 0 {
+		return x, nil
+	}
+	n := p.b.Input("instance-noise", t.dtype, x.Shape()...)
+	p.noise = append(p.noise, n.Value().(*tensor.Dense))
+	y, err := G.Add(x, n)
+	if err != nil {
+		return nil, fmt.Errorf("gan: instance noise: %w", err)
+	}
+	return y, nil
+}
+
+// discriminate adds disc's logits for the batch x, packed if Pack > 1.
+func (t *Trainer) discriminate(b *nn.Builder, disc Discriminator, x *G.Node) (*G.Node, error) {
+	rows := t.cfg.BatchSize / t.cfg.Pack
+	if t.cfg.Pack > 1 {
+		var err error
+		if x, err = G.Reshape(x, append(tensor.Shape{rows}, disc.InputShape()...)); err != nil {
+			return nil, fmt.Errorf("gan: pack %d samples: %w", t.cfg.Pack, err)
+		}
+	}
+	logits, err := disc.Discriminate(b, x)
 	if err != nil {
 		return nil, fmt.Errorf("gan: build discriminator: %w", err)
 	}
-	if !logits.Shape().Eq(tensor.Shape{t.cfg.BatchSize}) {
-		return nil, fmt.Errorf("gan: discriminator returned shape %v, want [%d] (one logit per sample)",
-			logits.Shape(), t.cfg.BatchSize)
+	if !logits.Shape().Eq(tensor.Shape{rows}) {
+		return nil, fmt.Errorf("gan: discriminator returned shape %v, want [%d] (one logit per input)", logits.Shape(), rows)
 	}
 	return logits, nil
 }
 
-// finish differentiates loss with respect to wrt, arranges for the values
-// a step reads to be copied out during the run, and compiles the machine.
-func (p *phase) finish(loss *G.Node, wrt G.Nodes) error {
-	if loss != nil {
-		grads, err := G.Grad(loss, wrt...)
+// weighted returns the weighted mean of terms; with one term of weight 1
+// it returns the term itself, leaving the graph as simple as it can be.
+func weighted(terms []*G.Node, w []float64, dt tensor.Dtype) (*G.Node, error) {
+	sum := 0.0
+	for _, v := range w {
+		sum += v
+	}
+	var out *G.Node
+	for k, term := range terms {
+		if w[k] == 0 {
+			continue
+		}
+		if w[k] != sum {
+			var err error
+			c := G.NewConstant(castScalar(dt, w[k]/sum))
+			if term, err = G.HadamardProd(term, c); err != nil {
+				return nil, err
+			}
+		}
+		if out == nil {
+			out = term
+			continue
+		}
+		var err error
+		if out, err = G.Add(out, term); err != nil {
+			return nil, err
+		}
+	}
+	return out, nil
+}
+
+func castScalar(dt tensor.Dtype, v float64) any {
+	if dt == tensor.Float32 {
+		return float32(v)
+	}
+	return v
+}
+
+// finish differentiates the sum of the networks' losses with respect to
+// each network's learnables, arranges for the values a step reads to be
+// copied out during the run, and compiles the machine.
+func (p *phase) finish(netLosses []*G.Node, wrt []G.Nodes) error {
+	if len(netLosses) > 0 {
+		total := netLosses[0]
+		for _, l := range netLosses[1:] {
+			var err error
+			if total, err = G.Add(total, l); err != nil {
+				return fmt.Errorf("gan: sum losses: %w", err)
+			}
+		}
+		var all G.Nodes
+		for _, w := range wrt {
+			all = append(all, w...)
+		}
+		grads, err := G.Grad(total, all...)
 		if err != nil {
 			return fmt.Errorf("gan: differentiate: %w", err)
 		}
-		G.Read(loss, &p.loss)
-		p.grads = make([]G.Value, len(grads))
-		for i, gr := range grads {
-			G.Read(gr, &p.grads[i])
+		p.losses = make([]G.Value, len(netLosses))
+		for i, l := range netLosses {
+			G.Read(l, &p.losses[i])
+		}
+		p.grads = make([][]G.Value, len(wrt))
+		p.gradT = make([][]*tensor.Dense, len(wrt))
+		k := 0
+		for i, w := range wrt {
+			p.grads[i] = make([]G.Value, len(w))
+			p.gradT[i] = make([]*tensor.Dense, len(w))
+			for j := range w {
+				G.Read(grads[k], &p.grads[i][j])
+				k++
+			}
 		}
 	}
 	p.vm = G.NewTapeMachine(p.b.Graph())
@@ -195,50 +393,122 @@ func (p *phase) finish(loss *G.Node, wrt G.Nodes) error {
 
 func (t *Trainer) buildDiscriminatorPhase() (*phase, error) {
 	p := &phase{b: nn.NewBuilder(G.NewGraph(), nn.Training)}
-	fake, err := t.generate(p.b, p)
-	if err != nil {
-		return nil, err
+	fakes := make([]*G.Node, len(t.gens))
+	for i, gen := range t.gens {
+		fake, err := t.generate(p, gen)
+		if err != nil {
+			return nil, err
+		}
+		if i == 0 {
+			G.Read(fake, &p.samples)
+		}
+		if fakes[i], err = t.perturb(p, fake); err != nil {
+			return nil, err
+		}
 	}
-	real := t.input(p.b, "real", t.disc.InputShape())
+	real := t.input(p.b, "real", t.gens[0].SampleShape())
 	p.real = real.Value().(*tensor.Dense)
-	realLogits, err := t.discriminate(p.b, real)
+	realIn, err := t.perturb(p, real)
 	if err != nil {
 		return nil, err
 	}
-	fakeLogits, err := t.discriminate(p.b, fake)
-	if err != nil {
-		return nil, err
+	p.realOut = make([]G.Value, len(t.discs))
+	p.fakeOut = make([][]G.Value, len(t.discs))
+	var netLosses []*G.Node
+	var wrt []G.Nodes
+	for j, disc := range t.discs {
+		realLogits, err := t.discriminate(p.b, disc, realIn)
+		if err != nil {
+			return nil, err
+		}
+		G.Read(realLogits, &p.realOut[j])
+		p.fakeOut[j] = make([]G.Value, len(t.gens))
+		terms := make([]*G.Node, len(t.gens))
+		col := make([]float64, len(t.gens))
+		for i := range t.gens {
+			fakeLogits, err := t.discriminate(p.b, disc, fakes[i])
+			if err != nil {
+				return nil, err
+			}
+			G.Read(fakeLogits, &p.fakeOut[j][i])
+			if terms[i], err = t.loss.Discriminator(realLogits, fakeLogits); err != nil {
+				return nil, fmt.Errorf("gan: %s discriminator loss: %w", t.loss.Name(), err)
+			}
+			col[i] = t.weights[i][j]
+		}
+		l, err := weighted(terms, col, t.dtype)
+		if err != nil {
+			return nil, fmt.Errorf("gan: discriminator %d loss: %w", j, err)
+		}
+		netLosses = append(netLosses, l)
+		wrt = append(wrt, p.b.Learnables(disc.Params()))
 	}
-	loss, err := t.cfg.Loss.Discriminator(realLogits, fakeLogits)
-	if err != nil {
-		return nil, fmt.Errorf("gan: %s discriminator loss: %w", t.cfg.Loss.Name(), err)
-	}
-	G.Read(realLogits, &p.realOut)
-	G.Read(fakeLogits, &p.fakeOut)
-	return p, p.finish(loss, p.b.Learnables(t.disc.Params()))
+	return p, p.finish(netLosses, wrt)
 }
 
 func (t *Trainer) buildGeneratorPhase() (*phase, error) {
 	p := &phase{b: nn.NewBuilder(G.NewGraph(), nn.Training)}
-	fake, err := t.generate(p.b, p)
-	if err != nil {
-		return nil, err
+	var netLosses []*G.Node
+	var wrt []G.Nodes
+	for i, gen := range t.gens {
+		fake, err := t.generate(p, gen)
+		if err != nil {
+			return nil, err
+		}
+		if fake, err = t.perturb(p, fake); err != nil {
+			return nil, err
+		}
+		terms := make([]*G.Node, len(t.discs))
+		for j, disc := range t.discs {
+			fakeLogits, err := t.discriminate(p.b, disc, fake)
+			if err != nil {
+				return nil, err
+			}
+			if terms[j], err = t.loss.Generator(fakeLogits); err != nil {
+				return nil, fmt.Errorf("gan: %s generator loss: %w", t.loss.Name(), err)
+			}
+		}
+		l, err := weighted(terms, t.weights[i], t.dtype)
+		if err != nil {
+			return nil, fmt.Errorf("gan: generator %d loss: %w", i, err)
+		}
+		netLosses = append(netLosses, l)
+		wrt = append(wrt, p.b.Learnables(gen.Params()))
 	}
-	fakeLogits, err := t.discriminate(p.b, fake)
-	if err != nil {
-		return nil, err
-	}
-	loss, err := t.cfg.Loss.Generator(fakeLogits)
-	if err != nil {
-		return nil, fmt.Errorf("gan: %s generator loss: %w", t.cfg.Loss.Name(), err)
-	}
-	return p, p.finish(loss, p.b.Learnables(t.gen.Params()))
+	return p, p.finish(netLosses, wrt)
 }
 
-// fillNoise draws a batch of noise into p's z input.
+// fillNoise draws a batch of noise into dst.
 func (t *Trainer) fillNoise(rng *rand.Rand, dst *tensor.Dense) {
 	t.cfg.Noise.Fill(rng, t.zBuf)
 	copyInto(dst, t.zBuf)
+}
+
+// fillInputs draws fresh noise for every generator and instance noise for
+// every discriminator input of p.
+func (t *Trainer) fillInputs(p *phase) {
+	for _, z := range p.zs {
+		t.fillNoise(t.rng, z)
+	}
+	if len(p.noise) == 0 {
+		return
+	}
+	std := t.cfg.InstanceNoise
+	if n := t.cfg.InstanceNoiseSteps; n > 0 {
+		std *= math.Max(0, 1-float64(t.step)/float64(n))
+	}
+	for _, n := range p.noise {
+		switch d := n.Data().(type) {
+		case []float32:
+			for i := range d {
+				d[i] = float32(std * t.rng.NormFloat64())
+			}
+		case []float64:
+			for i := range d {
+				d[i] = std * t.rng.NormFloat64()
+			}
+		}
+	}
 }
 
 func copyInto(dst *tensor.Dense, src []float64) {
@@ -252,7 +522,7 @@ func copyInto(dst *tensor.Dense, src []float64) {
 	}
 }
 
-// fillReal copies the next real batch into p's real input.
+// fillReal copies the next real batch into dst.
 func (t *Trainer) fillReal(batches data.Batches, dst *tensor.Dense) error {
 	if f, ok := dst.Data().([]float32); ok {
 		if err := batches.Next(f); err != nil {
@@ -277,84 +547,181 @@ func (t *Trainer) fillReal(batches data.Batches, dst *tensor.Dense) error {
 func (t *Trainer) run(p *phase) error {
 	p.b.BeforeRun(t.rng)
 	defer p.vm.Reset()
-	if err := p.vm.RunAll(); err != nil {
+	return p.vm.RunAll()
+}
+
+// check verifies the losses and gradients of the last run of p and
+// returns the mean loss; who names the networks ("discriminator").
+func (t *Trainer) check(p *phase, who string) (float64, error) {
+	mean := 0.0
+	for n, v := range p.losses {
+		loss := scalar(v)
+		name := who
+		if len(p.losses) > 1 {
+			name = fmt.Sprintf("%s %d", who, n)
+		}
+		if math.IsNaN(loss) || math.IsInf(loss, 0) {
+			return loss, fmt.Errorf("gan: step %d: %s loss is %v; weights left as they were before this update", t.step+1, name, loss)
+		}
+		for i, g := range p.grads[n] {
+			p.gradT[n][i] = g.(*tensor.Dense)
+			if s := sum(p.gradT[n][i]); math.IsNaN(s) || math.IsInf(s, 0) {
+				return loss, fmt.Errorf("gan: step %d: %s gradient %d (of shape %v) is not finite; weights left as they were before this update",
+					t.step+1, name, i, p.gradT[n][i].Shape())
+			}
+		}
+		mean += loss / float64(len(p.losses))
+	}
+	return mean, nil
+}
+
+// apply folds the batch statistics of the last run of p into the running
+// ones and, unless skip, applies the optimizers.
+func (t *Trainer) apply(p *phase, who string, opts []optim.Optimizer, params [][]*tensor.Dense, skip bool) error {
+	if err := p.b.AfterRun(); err != nil {
 		return err
+	}
+	if skip {
+		return nil
+	}
+	for n, o := range opts {
+		if err := o.Step(params[n], p.gradT[n]); err != nil {
+			return fmt.Errorf("gan: step %d: %s %d update: %w", t.step+1, who, n, err)
+		}
 	}
 	return nil
 }
 
-// update checks the loss and gradients of the last run of p, folds its
-// batch statistics into the running ones and applies the optimizer.
-func (t *Trainer) update(p *phase, who string, opt optim.Optimizer, params []*tensor.Dense) (float64, error) {
-	loss := scalar(p.loss)
-	if math.IsNaN(loss) || math.IsInf(loss, 0) {
-		return loss, fmt.Errorf("gan: step %d: %s loss is %v; weights left as they were before this update", t.step+1, who, loss)
-	}
-	grads := make([]*tensor.Dense, len(p.grads))
-	for i, v := range p.grads {
-		grads[i] = v.(*tensor.Dense)
-		if s := sum(grads[i]); math.IsNaN(s) || math.IsInf(s, 0) {
-			return loss, fmt.Errorf("gan: step %d: %s gradient %d (of shape %v) is not finite; weights left as they were before this update",
-				t.step+1, who, i, grads[i].Shape())
-		}
-	}
-	if err := p.b.AfterRun(); err != nil {
-		return loss, err
-	}
-	if err := opt.Step(params, grads); err != nil {
-		return loss, fmt.Errorf("gan: step %d: %s update: %w", t.step+1, who, err)
-	}
-	return loss, nil
-}
-
 // Step performs one training step, Algorithm 1 of Goodfellow et al.: k
 // discriminator updates, each on a fresh real batch from batches and a
-// fresh generated batch, then one generator update on fresh noise.
+// fresh generated batch, then one generator update on fresh noise. Under
+// the "losing" balance schedule the network that is ahead skips its
+// updates (see Balance).
 //
 // A non-finite loss or gradient stops the step with an error naming the
 // step and the statistic; the update that produced it is not applied.
 func (t *Trainer) Step(batches data.Batches) (Stats, error) {
-	sampleSize := data.Size(t.disc.InputShape())
-	if got := data.Size(batches.Shape()); got != sampleSize {
-		return Stats{}, fmt.Errorf("gan: data samples have shape %v (%d values) but the discriminator takes %v (%d values)",
-			batches.Shape(), got, t.disc.InputShape(), sampleSize)
+	sampleShape := t.gens[0].SampleShape()
+	if got, want := data.Size(batches.Shape()), data.Size(sampleShape); got != want {
+		return Stats{}, fmt.Errorf("gan: data samples have shape %v (%d values) but the generator makes %v (%d values)",
+			batches.Shape(), got, sampleShape, want)
 	}
 	st := Stats{Step: t.step + 1}
 	k := t.cfg.DSteps
+	losing := t.cfg.Balance.Kind == "losing"
+	gap := 0.0
 	for i := 0; i < k; i++ {
 		if err := t.fillReal(batches, t.d.real); err != nil {
 			return st, err
 		}
-		t.fillNoise(t.rng, t.d.z)
+		t.fillInputs(t.d)
 		if err := t.run(t.d); err != nil {
 			return st, fmt.Errorf("gan: step %d: discriminator pass: %w", st.Step, err)
 		}
-		real, fake := t.logitsOf(t.d.realOut, t.d.fakeOut)
-		st.DReal += losses.MeanProb(real) / float64(k)
-		st.DFake += losses.MeanProb(fake) / float64(k)
-		st.V += losses.Value(real, fake) / float64(k)
-		loss, err := t.update(t.d, "discriminator", t.dOpt, t.dParams)
+		dReal, dFake, v := t.passStats()
+		st.DReal += dReal / float64(k)
+		st.DFake += dFake / float64(k)
+		st.V += v / float64(k)
+		gap = dReal - dFake
+		if i == 0 {
+			st.Diversity = t.diversity()
+		}
+		loss, err := t.check(t.d, "discriminator")
 		if err != nil {
 			return st, err
 		}
 		st.DLoss += loss / float64(k)
+		skip := losing && gap > t.cfg.Balance.Margin
+		if err := t.apply(t.d, "discriminator", t.dOpts, t.dParams, skip); err != nil {
+			return st, err
+		}
+		if skip {
+			st.DSkipped++
+			continue
+		}
 		st.DUpdates++
 		if t.clip > 0 {
 			t.clipD()
 		}
 	}
-	t.fillNoise(t.rng, t.g.z)
+	t.fillInputs(t.g)
 	if err := t.run(t.g); err != nil {
 		return st, fmt.Errorf("gan: step %d: generator pass: %w", st.Step, err)
 	}
-	loss, err := t.update(t.g, "generator", t.gOpt, t.gParams)
+	loss, err := t.check(t.g, "generator")
 	if err != nil {
 		return st, err
 	}
 	st.GLoss = loss
-	st.GUpdates = 1
+	skip := losing && gap < -t.cfg.Balance.Margin
+	if err := t.apply(t.g, "generator", t.gOpts, t.gParams, skip); err != nil {
+		return st, err
+	}
+	if skip {
+		st.GSkipped++
+	} else {
+		st.GUpdates++
+	}
 	t.step++
 	return st, nil
+}
+
+// passStats returns the mean D(x), mean D(G(z)) and the estimate of V of
+// the last discriminator pass, averaged over all pairs of adversaries.
+func (t *Trainer) passStats() (dReal, dFake, v float64) {
+	pairs := float64(len(t.discs) * len(t.gens))
+	for j := range t.discs {
+		for i := range t.gens {
+			real, fake := t.logitsOf(t.d.realOut[j], t.d.fakeOut[j][i])
+			dFake += losses.MeanProb(fake) / pairs
+			v += losses.Value(real, fake) / pairs
+			if i == 0 {
+				dReal += losses.MeanProb(real) / float64(len(t.discs))
+			}
+		}
+	}
+	return dReal, dFake, v
+}
+
+// diversity returns the ratio of the mean pairwise distance of generator
+// 0's last batch to that of the real batch, on up to 32 samples each.
+func (t *Trainer) diversity() float64 {
+	n := min(t.cfg.BatchSize, 32)
+	size := t.d.real.Shape().TotalSize() / t.cfg.BatchSize
+	realDiv := meanPairwiseDistance(t.d.real.Data(), n, size)
+	if realDiv == 0 {
+		return 0
+	}
+	return meanPairwiseDistance(t.d.samples.Data(), n, size) / realDiv
+}
+
+func meanPairwiseDistance(values any, n, size int) float64 {
+	if n < 2 {
+		return 0
+	}
+	rows := make([]float64, n*size)
+	switch d := values.(type) {
+	case []float32:
+		for i := range rows {
+			rows[i] = float64(d[i])
+		}
+	case []float64:
+		copy(rows, d)
+	}
+	total := 0.0
+	for i := 0; i < n; i++ {
+		a := rows[i*size : (i+1)*size]
+		for j := i + 1; j < n; j++ {
+			b := rows[j*size : (j+1)*size]
+			s := 0.0
+			for k := range a {
+				d := a[k] - b[k]
+				s += d * d
+			}
+			total += math.Sqrt(s)
+		}
+	}
+	return total / float64(n*(n-1)/2)
 }
 
 // logitsOf converts the logits read from a run into float64 slices backed
@@ -410,7 +777,7 @@ func sum(t *tensor.Dense) float64 {
 // clipD clamps the discriminator's learnable weights to [-clip, clip].
 func (t *Trainer) clipD() {
 	c := t.clip
-	for _, p := range t.dParams {
+	for _, p := range slices.Concat(t.dParams...) {
 		switch d := p.Data().(type) {
 		case []float32:
 			for i, v := range d {
@@ -430,8 +797,14 @@ func (t *Trainer) Steps() int { return t.step }
 // Config returns the trainer's configuration with defaults filled in.
 func (t *Trainer) Config() Config { return t.cfg }
 
-// Generator returns the generator being trained.
-func (t *Trainer) Generator() Generator { return t.gen }
+// Generator returns the (first) generator being trained.
+func (t *Trainer) Generator() Generator { return t.gens[0] }
 
-// Discriminator returns the discriminator being trained.
-func (t *Trainer) Discriminator() Discriminator { return t.disc }
+// Discriminator returns the (first) discriminator being trained.
+func (t *Trainer) Discriminator() Discriminator { return t.discs[0] }
+
+// Generators returns all the generators being trained.
+func (t *Trainer) Generators() []Generator { return slices.Clone(t.gens) }
+
+// Discriminators returns all the discriminators being trained.
+func (t *Trainer) Discriminators() []Discriminator { return slices.Clone(t.discs) }

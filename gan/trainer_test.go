@@ -128,7 +128,7 @@ func TestNewTrainerRejectsMismatches(t *testing.T) {
 	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: 4})
 	require.NoError(t, err)
 	_, err = tr.Step(data.NewSourceLoader(data.NewGaussian1D(), 1))
-	require.ErrorContains(t, err, "data samples have shape [1] (1 values) but the discriminator takes [2] (2 values)")
+	require.ErrorContains(t, err, "data samples have shape [1] (1 values) but the generator makes [2] (2 values)")
 }
 
 func TestDefaultConfig(t *testing.T) {

@@ -1,0 +1,30 @@
+package gan
+
+import (
+	"math"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+)
+
+func TestMeanPairwiseDistance(t *testing.T) {
+	square := []float32{0, 0, 1, 0, 0, 1, 1, 1}
+	require.InDelta(t, (4+2*math.Sqrt2)/6, meanPairwiseDistance(square, 4, 2), 1e-12)
+	same := []float64{3, 3, 3, 3, 3, 3}
+	require.Equal(t, 0.0, meanPairwiseDistance(same, 3, 2))
+	require.Equal(t, 0.0, meanPairwiseDistance(same, 1, 2))
+}
+
+func TestAdversaryWeights(t *testing.T) {
+	w, err := adversaryWeights(nil, 2, 3)
+	require.NoError(t, err)
+	require.Equal(t, [][]float64{{1, 1, 1}, {1, 1, 1}}, w)
+	_, err = adversaryWeights([][]float64{{1, 1}}, 2, 2)
+	require.ErrorContains(t, err, "AdversaryWeights has 1 rows, want one per generator (2)")
+	_, err = adversaryWeights([][]float64{{1, 0}, {1, 0}}, 2, 2)
+	require.ErrorContains(t, err, "discriminator 1 has no adversary")
+	_, err = adversaryWeights([][]float64{{0, 0}, {1, 1}}, 2, 2)
+	require.ErrorContains(t, err, "generator 0 has no adversary")
+	_, err = adversaryWeights([][]float64{{1, math.NaN()}, {1, 1}}, 2, 2)
+	require.ErrorContains(t, err, "AdversaryWeights[0][1] = NaN")
+}
