@@ -45,7 +45,9 @@ func nameOf(l Loss) string {
 
 // Name returns the base loss's name with the target, e.g.
 // "nonsaturating+smooth0.9".
-func (s RealLabelSmoothing) Name() string { return fmt.Sprintf("%s+smooth%g", nameOf(s.Base), s.Target) }
+func (s RealLabelSmoothing) Name() string {
+	return fmt.Sprintf("%s+smooth%g", nameOf(s.Base), s.Target)
+}
 
 // Discriminator returns the smoothed cross-entropy of the discriminator.
 func (s RealLabelSmoothing) Discriminator(real, fake *G.Node) (*G.Node, error) {
