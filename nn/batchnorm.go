@@ -111,7 +111,14 @@ func (bn *BatchNorm) Apply(b *Builder, x *G.Node) (*G.Node, error) {
 	if err != nil {
 		return nil, wrap(err)
 	}
-	invStd, err := G.InverseSqrt(varEps)
+	// 1/sqrt(v) as Inverse(Sqrt(v)): Gorgonia v0.9.18's InverseSqrt has a
+	// wrong gradient (−g/(2y³) instead of −g·y³/2), which would corrupt
+	// every gradient below a batch norm layer.
+	std, err := G.Sqrt(varEps)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	invStd, err := G.Inverse(std)
 	if err != nil {
 		return nil, wrap(err)
 	}

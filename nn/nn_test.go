@@ -253,3 +253,60 @@ func TestDropout(t *testing.T) {
 	_, err = Dropout(b, x, 1)
 	require.ErrorContains(t, err, "outside [0, 1)")
 }
+
+// TestBatchNormGradientMatchesFiniteDifferences checks the gradient of a
+// batch norm layer with respect to its input, scale and shift, in 2-D and
+// NCHW form; it caught Gorgonia's wrong InverseSqrt gradient.
+func TestBatchNormGradientMatchesFiniteDifferences(t *testing.T) {
+	for _, shape := range [][]int{{5, 3}, {3, 2, 2, 3}} {
+		ps, _ := NewParams(tensor.Float64)
+		bn, err := NewBatchNorm(ps, "bn", shape[1], Normal(1, 0.3), newRNG())
+		require.NoError(t, err)
+		require.NoError(t, bn.Shift.SetFloat64s([]float64{0.3, -0.2, 0.1}[:shape[1]]))
+		b := NewBuilder(G.NewGraph(), Training)
+		x := b.Input("x", tensor.Float64, shape...)
+		xs := x.Value().Data().([]float64)
+		rng := newRNG()
+		for i := range xs {
+			xs[i] = rng.NormFloat64()
+		}
+		y, err := bn.Apply(b, x)
+		require.NoError(t, err)
+		// loss = Σ y ⊙ r for a fixed random r, so that no gradient vanishes by symmetry
+		r := b.Input("r", tensor.Float64, shape...)
+		for i, rs := 0, r.Value().Data().([]float64); i < len(rs); i++ {
+			rs[i] = rng.NormFloat64()
+		}
+		loss, err := G.Sum(G.Must(G.HadamardProd(y, r)))
+		require.NoError(t, err)
+		wrt := G.Nodes{x, b.Node(bn.Scale), b.Node(bn.Shift)}
+		grads, err := G.Grad(loss, wrt...)
+		require.NoError(t, err)
+		vm := G.NewTapeMachine(b.Graph())
+		require.NoError(t, vm.RunAll())
+		var analytic [][]float64
+		for _, g := range grads {
+			analytic = append(analytic, append([]float64(nil), g.Value().Data().([]float64)...))
+		}
+		vm.Reset()
+		eval := func() float64 {
+			require.NoError(t, vm.RunAll())
+			v := loss.Value().Data().(float64)
+			vm.Reset()
+			return v
+		}
+		for k, n := range wrt {
+			vals := n.Value().Data().([]float64)
+			for i := range vals {
+				const h = 1e-6
+				orig := vals[i]
+				vals[i] = orig + h
+				up := eval()
+				vals[i] = orig - h
+				down := eval()
+				vals[i] = orig
+				require.InDelta(t, (up-down)/(2*h), analytic[k][i], 1e-6, "shape %v input %d element %d", shape, k, i)
+			}
+		}
+	}
+}
