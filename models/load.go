@@ -18,6 +18,13 @@ var (
 			}
 			return NewMLPGenerator(c, seed)
 		},
+		KindDCGANGenerator: func(raw json.RawMessage, seed uint64) (gan.Generator, error) {
+			var c DCGANGeneratorConfig
+			if err := strictUnmarshal(raw, &c); err != nil {
+				return nil, err
+			}
+			return NewDCGANGenerator(c, seed)
+		},
 	}
 	discriminatorKinds = map[string]func(raw json.RawMessage, seed uint64) (gan.Discriminator, error){
 		KindMLPDiscriminator: func(raw json.RawMessage, seed uint64) (gan.Discriminator, error) {
@@ -26,6 +33,13 @@ var (
 				return nil, err
 			}
 			return NewMLPDiscriminator(c, seed)
+		},
+		KindDCGANDiscriminator: func(raw json.RawMessage, seed uint64) (gan.Discriminator, error) {
+			var c DCGANDiscriminatorConfig
+			if err := strictUnmarshal(raw, &c); err != nil {
+				return nil, err
+			}
+			return NewDCGANDiscriminator(c, seed)
 		},
 	}
 )
