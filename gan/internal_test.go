@@ -7,14 +7,6 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-func TestMeanPairwiseDistance(t *testing.T) {
-	square := []float32{0, 0, 1, 0, 0, 1, 1, 1}
-	require.InDelta(t, (4+2*math.Sqrt2)/6, meanPairwiseDistance(square, 4, 2), 1e-12)
-	same := []float64{3, 3, 3, 3, 3, 3}
-	require.Equal(t, 0.0, meanPairwiseDistance(same, 3, 2))
-	require.Equal(t, 0.0, meanPairwiseDistance(same, 1, 2))
-}
-
 func TestAdversaryWeights(t *testing.T) {
 	w, err := adversaryWeights(nil, 2, 3)
 	require.NoError(t, err)

@@ -8,6 +8,7 @@ import (
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/losses"
+	"github.com/gogan/gogan/metrics"
 	"github.com/gogan/gogan/nn"
 	"github.com/gogan/gogan/optim"
 	G "gorgonia.org/gorgonia"
@@ -684,44 +685,33 @@ func (t *Trainer) passStats() (dReal, dFake, v float64) {
 }
 
 // diversity returns the ratio of the mean pairwise distance of generator
-// 0's last batch to that of the real batch, on up to 32 samples each.
+// 0's last batch to that of the real batch, on up to 32 samples each (0
+// when the real batch has no spread).
 func (t *Trainer) diversity() float64 {
 	n := min(t.cfg.BatchSize, 32)
 	size := t.d.real.Shape().TotalSize() / t.cfg.BatchSize
-	realDiv := meanPairwiseDistance(t.d.real.Data(), n, size)
-	if realDiv == 0 {
+	gen, real := asFloat32(t.d.samples.Data(), n*size), asFloat32(t.d.real.Data(), n*size)
+	r, err := metrics.DiversityRatio(gen, real, n, size)
+	if err != nil {
 		return 0
 	}
-	return meanPairwiseDistance(t.d.samples.Data(), n, size) / realDiv
+	return r
 }
 
-func meanPairwiseDistance(values any, n, size int) float64 {
-	if n < 2 {
-		return 0
-	}
-	rows := make([]float64, n*size)
+// asFloat32 returns the first n values of a float32 or float64 slice as
+// float32 (the slice itself when it is float32).
+func asFloat32(values any, n int) []float32 {
 	switch d := values.(type) {
 	case []float32:
-		for i := range rows {
-			rows[i] = float64(d[i])
-		}
+		return d[:n]
 	case []float64:
-		copy(rows, d)
-	}
-	total := 0.0
-	for i := 0; i < n; i++ {
-		a := rows[i*size : (i+1)*size]
-		for j := i + 1; j < n; j++ {
-			b := rows[j*size : (j+1)*size]
-			s := 0.0
-			for k := range a {
-				d := a[k] - b[k]
-				s += d * d
-			}
-			total += math.Sqrt(s)
+		out := make([]float32, n)
+		for i := range out {
+			out[i] = float32(d[i])
 		}
+		return out
 	}
-	return total / float64(n*(n-1)/2)
+	return nil
 }
 
 // logitsOf converts the logits read from a run into float64 slices backed

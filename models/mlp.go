@@ -51,6 +51,14 @@ type MLPDiscriminatorConfig struct {
 	// BatchNorm inserts batch normalisation before each hidden activation
 	// except the first.
 	BatchNorm bool `json:"batch_norm,omitempty"`
+	// MinibatchKernels, if positive, inserts a minibatch discrimination
+	// layer (Salimans et al. 2016; nn.MinibatchDiscrimination) with that
+	// many kernels after the last hidden layer, so D sees how alike the
+	// samples of a batch are: a remedy for mode collapse. Off by default.
+	MinibatchKernels int `json:"minibatch_kernels,omitempty"`
+	// MinibatchKernelDim is the dimension C of each minibatch kernel
+	// (default 5, as in the paper).
+	MinibatchKernelDim int `json:"minibatch_kernel_dim,omitempty"`
 	// Init is "glorot" (Glorot uniform, the default) or "dcgan" (N(0, 0.02)).
 	Init string `json:"init,omitempty"`
 	// DType is "float32" (the default) or "float64".
@@ -92,9 +100,13 @@ type mlp struct {
 	weights []*nn.Param
 	biases  []*nn.Param
 	norms   []*nn.BatchNorm // per hidden layer; nil where absent
+	mbd     *nn.MinibatchDiscrimination
 }
 
-func newMLP(sizes []int, batchNorm func(layer int) bool, initName, dtype string, seed, stream uint64) (*mlp, error) {
+// newMLP builds dense layers of the given sizes; with mbdKernels > 0 a
+// minibatch discrimination layer sits between the last hidden layer and
+// the output layer, which then takes its wider output.
+func newMLP(sizes []int, batchNorm func(layer int) bool, initName, dtype string, seed, stream uint64, mbdKernels, mbdDim int) (*mlp, error) {
 	dt, err := parseDType(dtype)
 	if err != nil {
 		return nil, err
@@ -115,7 +127,14 @@ func newMLP(sizes []int, batchNorm func(layer int) bool, initName, dtype string,
 	rng := newRNG(seed, stream)
 	m := &mlp{params: ps}
 	for i := 0; i+1 < len(sizes); i++ {
-		w, err := ps.New(fmt.Sprintf("dense%d/w", i), []int{sizes[i], sizes[i+1]}, winit, rng)
+		in := sizes[i]
+		if i+2 == len(sizes) && mbdKernels > 0 {
+			if m.mbd, err = nn.NewMinibatchDiscrimination(ps, "minibatch", in, mbdKernels, mbdDim, rng); err != nil {
+				return nil, err
+			}
+			in = m.mbd.OutFeatures()
+		}
+		w, err := ps.New(fmt.Sprintf("dense%d/w", i), []int{in, sizes[i+1]}, winit, rng)
 		if err != nil {
 			return nil, err
 		}
@@ -145,6 +164,11 @@ func (m *mlp) forward(b *nn.Builder, x *G.Node, act nn.Activation, dropout float
 	var err error
 	last := len(m.weights) - 1
 	for i := range m.weights {
+		if i == last && m.mbd != nil {
+			if x, err = m.mbd.Apply(b, x); err != nil {
+				return nil, err
+			}
+		}
 		if x, err = nn.Dense(b, x, m.weights[i], m.biases[i]); err != nil {
 			return nil, err
 		}
@@ -188,7 +212,7 @@ func NewMLPGenerator(cfg MLPGeneratorConfig, seed uint64) (*MLPGenerator, error)
 		}
 	}
 	sizes := append(append([]int{cfg.LatentDim}, cfg.Hidden...), size(cfg.OutputShape))
-	net, err := newMLP(sizes, func(int) bool { return cfg.BatchNorm }, cfg.Init, cfg.DType, seed, 1)
+	net, err := newMLP(sizes, func(int) bool { return cfg.BatchNorm }, cfg.Init, cfg.DType, seed, 1, 0, 0)
 	if err != nil {
 		return nil, fmt.Errorf("models: mlp generator: %w", err)
 	}
@@ -247,8 +271,16 @@ func NewMLPDiscriminator(cfg MLPDiscriminatorConfig, seed uint64) (*MLPDiscrimin
 	if cfg.Dropout < 0 || cfg.Dropout >= 1 {
 		return nil, fmt.Errorf("models: mlp discriminator: dropout %v outside [0, 1)", cfg.Dropout)
 	}
+	if cfg.MinibatchKernels < 0 || cfg.MinibatchKernelDim < 0 {
+		return nil, fmt.Errorf("models: mlp discriminator: minibatch_kernels %d and minibatch_kernel_dim %d must not be negative",
+			cfg.MinibatchKernels, cfg.MinibatchKernelDim)
+	}
+	if cfg.MinibatchKernels > 0 && cfg.MinibatchKernelDim == 0 {
+		cfg.MinibatchKernelDim = 5
+	}
 	sizes := append(append([]int{size(cfg.InputShape)}, cfg.Hidden...), 1)
-	net, err := newMLP(sizes, func(i int) bool { return cfg.BatchNorm && i > 0 }, cfg.Init, cfg.DType, seed, 2)
+	net, err := newMLP(sizes, func(i int) bool { return cfg.BatchNorm && i > 0 }, cfg.Init, cfg.DType, seed, 2,
+		cfg.MinibatchKernels, cfg.MinibatchKernelDim)
 	if err != nil {
 		return nil, fmt.Errorf("models: mlp discriminator: %w", err)
 	}

@@ -116,3 +116,32 @@ func TestSpecRoundTripRebuildsTheSameNetwork(t *testing.T) {
 	_, err = NewGenerator(spec, 1)
 	require.ErrorContains(t, err, `unknown generator kind "transformer"`)
 }
+
+func TestMLPDiscriminatorWithMinibatchDiscrimination(t *testing.T) {
+	disc, err := NewMLPDiscriminator(MLPDiscriminatorConfig{InputShape: []int{2}, Hidden: []int{8}, MinibatchKernels: 4, DType: "float64"}, 1)
+	require.NoError(t, err)
+	p, ok := disc.Params().Get("minibatch/T")
+	require.True(t, ok)
+	require.Equal(t, []int{8, 4 * 5}, []int(p.Value.Shape())) // default kernel dim 5
+	w, _ := disc.Params().Get("dense1/w")
+	require.Equal(t, []int{8 + 4, 1}, []int(w.Value.Shape()))
+
+	// Sample 0's logit depends on the other samples of its batch, which is
+	// the point of the layer; without it, it would not.
+	logit0 := func(d *MLPDiscriminator, other float64) float64 {
+		b := nn.NewBuilder(G.NewGraph(), nn.Training)
+		x := b.Input("x", tensor.Float64, 3, 2)
+		copy(x.Value().Data().([]float64), []float64{0.5, -0.5, other, other, 1, 0})
+		y, err := d.Discriminate(b, x)
+		require.NoError(t, err)
+		require.NoError(t, G.NewTapeMachine(b.Graph()).RunAll())
+		return y.Value().Data().([]float64)[0]
+	}
+	require.NotEqual(t, logit0(disc, 0.1), logit0(disc, 0.9))
+	plain, err := NewMLPDiscriminator(MLPDiscriminatorConfig{InputShape: []int{2}, Hidden: []int{8}, DType: "float64"}, 1)
+	require.NoError(t, err)
+	require.Equal(t, logit0(plain, 0.1), logit0(plain, 0.9))
+
+	_, err = NewMLPDiscriminator(MLPDiscriminatorConfig{InputShape: []int{2}, MinibatchKernels: -1}, 1)
+	require.ErrorContains(t, err, "must not be negative")
+}
