@@ -2,6 +2,7 @@
 //
 //	go run ./examples/mnist                                  # reference MLP, 5000 steps
 //	go run ./examples/mnist -data DIR -steps 5000 -export 2000 -out run-mlp
+//	go run ./examples/mnist -model dcgan -steps 3000 -out run-dcgan
 //
 // It writes to -out: grids of samples from a fixed noise batch
 // (samples-NNNNNN.png, so the grids show progress), the step statistics
@@ -76,7 +77,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.SetOutput(errOut)
 	fs.StringVar(&c.Data, "data", "", "directory with the MNIST IDX files (default: ../shared/data/mnist10k if present, else the user cache, downloading if needed)")
 	fs.StringVar(&c.Out, "out", "run-mnist", "output directory")
-	fs.StringVar(&c.Model, "model", "mlp", "model configuration: mlp")
+	fs.StringVar(&c.Model, "model", "mlp", "model configuration: mlp (the reference MLP) or dcgan (the reference 28x28 DCGAN)")
 	fs.IntVar(&c.Steps, "steps", 5000, "training steps (one step = k D updates + 1 G update); 0 to train by -epochs")
 	fs.IntVar(&c.Epochs, "epochs", 0, "train this many passes over the data instead of -steps")
 	fs.IntVar(&c.Batch, "batch", 64, "batch size")
@@ -133,8 +134,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	if _, err := losses.ByName(c.Loss); err != nil {
 		return c, err
 	}
-	if c.Model != "mlp" {
-		return c, fmt.Errorf("unknown -model %q (want mlp)", c.Model)
+	if c.Model != "mlp" && c.Model != "dcgan" {
+		return c, fmt.Errorf("unknown -model %q (want mlp or dcgan)", c.Model)
 	}
 	return c, nil
 }

@@ -203,6 +203,17 @@ func newModels(c config) (gan.Generator, gan.Discriminator, error) {
 			return nil, nil, err
 		}
 		return gen, disc, nil
+	case "dcgan":
+		gcfg, dcfg := models.ReferenceDCGAN()
+		gen, err := models.NewDCGANGenerator(gcfg, c.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		disc, err := models.NewDCGANDiscriminator(dcfg, c.Seed)
+		if err != nil {
+			return nil, nil, err
+		}
+		return gen, disc, nil
 	}
 	return nil, nil, fmt.Errorf("unknown model %q", c.Model)
 }
