@@ -61,6 +61,9 @@ type config struct {
 	Seed      uint64
 	GridEvery int
 	LogEvery  int
+	// CheckpointEvery writes checkpoint.gogan every N steps (0: only at
+	// the end and on interruption).
+	CheckpointEvery int
 }
 
 func parseFlags(args []string, errOut io.Writer) (config, error) {
@@ -73,6 +76,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.BoolVar(&c.Gray, "gray", false, "train on grayscale images (default RGB)")
 	fs.BoolVar(&c.Recursive, "recursive", false, "also read the images in subdirectories of -data")
 	fs.IntVar(&c.Limit, "limit", 0, "read at most this many images (0: all)")
+	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 500, "write a checkpoint every N steps (0: only at the end and on Ctrl-C/SIGTERM)")
 	fs.IntVar(&c.Steps, "steps", 2000, "training steps (one D update and one G update each)")
 	fs.IntVar(&c.Batch, "batch", 64, "batch size")
 	fs.Float64Var(&c.LR, "lr", 2e-4, "Adam learning rate of both networks")
@@ -96,8 +100,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		return c, fmt.Errorf("-limit must not be negative, got %d", c.Limit)
 	case !(c.LR > 0):
 		return c, fmt.Errorf("-lr must be positive, got %v", c.LR)
-	case c.GridEvery < 0 || c.LogEvery < 1:
-		return c, fmt.Errorf("-grid-every must not be negative and -log-every must be positive")
+	case c.GridEvery < 0 || c.LogEvery < 1 || c.CheckpointEvery < 0:
+		return c, fmt.Errorf("-grid-every and -checkpoint-every must not be negative and -log-every must be positive")
 	case c.Out == "":
 		return c, fmt.Errorf("-out must name a directory")
 	}

@@ -59,7 +59,7 @@ func TestTrainsOnAFolder(t *testing.T) {
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 3)
-	require.Equal(t, []string{"step", "d_loss", "g_loss", "d_real", "d_fake", "v", "seconds"}, rows[0])
+	require.Equal(t, []string{"step", "d_loss", "g_loss", "d_real", "d_fake", "v", "diversity", "seconds"}, rows[0])
 	for _, r := range rows[1:] {
 		for _, s := range r {
 			v, err := strconv.ParseFloat(s, 64)

@@ -27,6 +27,7 @@ import (
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/losses"
+	"github.com/gogan/gogan/monitor"
 )
 
 func main() {
@@ -69,6 +70,8 @@ type config struct {
 	Resume string `json:"-"`
 	// StepsSet records that -steps was given, so it may extend a resumed run.
 	StepsSet bool `json:"-"`
+	// progress selects the progress display (tests force plain lines).
+	progress monitor.Mode
 }
 
 func parseFlags(args []string, errOut io.Writer) (config, error) {
@@ -87,7 +90,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed (same seed, same machine: same run)")
 	fs.IntVar(&c.Export, "export", 0, "write this many generated digits to generated-images-idx3-ubyte")
 	fs.IntVar(&c.GridEvery, "grid-every", 500, "write a sample grid every N steps (0: only at the end)")
-	fs.IntVar(&c.LogEvery, "log-every", 100, "print statistics every N steps")
+	fs.IntVar(&c.LogEvery, "log-every", 100, "print statistics every N steps when the output is not a terminal (a terminal shows a live bar)")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 1000, "write a checkpoint every N steps (0: only at the end and on Ctrl-C/SIGTERM)")
 	fs.StringVar(&c.Resume, "resume", "", "continue the run in this directory from its last checkpoint (its configuration is reused; -steps may raise the step budget)")
 	if err := fs.Parse(args); err != nil {

@@ -24,7 +24,7 @@ func readStats(t *testing.T, path string) [][]float64 {
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
-	require.Equal(t, []string{"step", "d_loss", "g_loss", "d_real", "d_fake", "v", "seconds"}, rows[0])
+	require.Equal(t, []string{"step", "d_loss", "g_loss", "d_real", "d_fake", "v", "diversity", "seconds"}, rows[0])
 	var out [][]float64
 	for _, r := range rows[1:] {
 		var vals []float64
@@ -77,7 +77,8 @@ func TestTrainsOnRealDigits(t *testing.T) {
 	require.Greater(t, math.Abs(mean(late, dFake)-first[dFake]), 0.05)
 	require.Greater(t, mean(late, dReal)-mean(late, dFake), 0.1)
 
-	for _, name := range []string{"samples-000150.png", "samples-000300.png", "model.gogan"} {
+	for _, name := range []string{"samples-000150.png", "samples-000300.png", "model.gogan", "checkpoint.gogan",
+		"report.html", "losses.png", "discriminator.png", "value.png", "timeline.png", "interpolation.png"} {
 		_, err := os.Stat(filepath.Join(out, name))
 		require.NoError(t, err, name)
 	}
