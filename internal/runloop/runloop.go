@@ -130,6 +130,9 @@ func Run(ctx context.Context, tr *gan.Trainer, batches data.Batches, o Options) 
 	defer closeStats()
 
 	r := &run{tr: tr, o: o, fixed: fixed}
+	if s, ok := hist.Last(); ok { // a resumed run's last statistics, until a step replaces them
+		r.last = &s
+	}
 	opts := gan.TrainOptions{Epochs: o.Epochs}
 	if o.Steps > 0 {
 		opts.Steps = o.Steps - tr.Steps()
@@ -144,6 +147,7 @@ func Run(ctx context.Context, tr *gan.Trainer, batches data.Batches, o Options) 
 	start := time.Now()
 	opts.OnStep = func(s gan.Stats) error {
 		hist.Add(s)
+		r.last = &s
 		f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 		stats.Write([]string{strconv.Itoa(s.Step), f(s.DLoss), f(s.GLoss), f(s.DReal), f(s.DFake), f(s.V), f(s.Diversity),
 			f(time.Since(start).Seconds())})
@@ -208,6 +212,7 @@ type run struct {
 	fixed    []float64
 	timeline [][]image.Image
 	lastGrid string
+	last     *gan.Stats // the last step's statistics
 }
 
 func (r *run) writeGrid(step int) error {
@@ -282,11 +287,7 @@ func (r *run) writeReport(h *monitor.History, ends []float64) error {
 		}); err != nil {
 		return err
 	}
-	var final *gan.Stats
-	if s, ok := h.Last(); ok {
-		final = &s
-	}
-	return monitor.WriteReport(dir, monitor.Report{Title: r.o.Title, Config: r.o.Config, Final: final, Figures: figs})
+	return monitor.WriteReport(dir, monitor.Report{Title: r.o.Title, Config: r.o.Config, Final: r.last, Figures: figs})
 }
 
 // openStats opens stats.csv for appending and returns the history it
