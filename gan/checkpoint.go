@@ -60,6 +60,7 @@ type checkpointConfig struct {
 	InstanceNoise      float64         `json:"instance_noise,omitempty"`
 	InstanceNoiseSteps int             `json:"instance_noise_steps,omitempty"`
 	AdversaryWeights   [][]float64     `json:"adversary_weights"`
+	FeatureMatching    bool            `json:"feature_matching,omitempty"`
 	Generators         int             `json:"generators"`
 	Discriminators     int             `json:"discriminators"`
 }
@@ -73,7 +74,7 @@ type optimizerMeta struct {
 func (t *Trainer) checkpointConfig() checkpointConfig {
 	c := t.cfg
 	return checkpointConfig{c.BatchSize, c.DSteps, t.loss.Name(), c.Noise.String(), c.GOptimizer, c.DOptimizer, c.Seed,
-		c.Pack, c.Balance, c.InstanceNoise, c.InstanceNoiseSteps, t.weights, len(t.gens), len(t.discs)}
+		c.Pack, c.Balance, c.InstanceNoise, c.InstanceNoiseSteps, t.weights, c.FeatureMatching, len(t.gens), len(t.discs)}
 }
 
 // SaveCheckpoint writes everything needed to continue training exactly

@@ -48,6 +48,13 @@ type Config struct {
 	// InstanceNoiseSteps steps (0: it stays constant).
 	InstanceNoise      float64
 	InstanceNoiseSteps int
+	// FeatureMatching replaces the generator's loss by feature matching
+	// (Salimans et al. 2016): G minimises ‖E f(x) − E f(G(z))‖², the
+	// squared distance between the batch means of an intermediate
+	// discriminator feature f on a real batch and on a generated one. The
+	// discriminators must implement FeatureDiscriminator; the generator
+	// update then draws a real batch of its own. D's loss is unchanged.
+	FeatureMatching bool
 	// AdversaryWeights, for a trainer of m generators and n
 	// discriminators (NewMultiTrainer), is an m×n matrix: generator i's
 	// loss is the weighted mean over j of its losses against

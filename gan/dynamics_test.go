@@ -181,3 +181,26 @@ func TestDiversityAlarm(t *testing.T) {
 	require.NoError(t, err)
 	require.Less(t, s.Diversity, 1e-6)
 }
+
+func TestFeatureMatching(t *testing.T) {
+	gen, disc := ringNets(t, 1, 1)
+	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: 16, FeatureMatching: true})
+	require.NoError(t, err)
+	src := data.NewLoader(pointsData(64), 1)
+	first, err := tr.Step(src)
+	require.NoError(t, err)
+	// GLoss is now ‖E f(x) − E f(G(z))‖² ≥ 0, not a cross-entropy; the G
+	// update draws its own real batch: two batches of 16 per step.
+	require.GreaterOrEqual(t, first.GLoss, 0.0)
+	for i := 0; i < 20; i++ {
+		_, err := tr.Step(src)
+		require.NoError(t, err)
+	}
+	// 21 steps × 2 batches of 16 = 42 batches, 4 to an epoch of 64 samples.
+	require.Equal(t, 10, src.Epoch())
+
+	// A discriminator without features is refused by name.
+	hidden := struct{ gan.Discriminator }{disc}
+	_, err = gan.NewTrainer(gen, hidden, gan.Config{BatchSize: 16, FeatureMatching: true})
+	require.ErrorContains(t, err, "FeatureMatching needs discriminators that implement gan.FeatureDiscriminator")
+}

@@ -44,3 +44,13 @@ type Discriminator interface {
 	// shape [batch].
 	Discriminate(b *nn.Builder, x *G.Node) (*G.Node, error)
 }
+
+// FeatureDiscriminator is a Discriminator that also exposes the
+// activations of an intermediate layer, which feature matching compares
+// (Config.FeatureMatching). models.MLPDiscriminator implements it.
+type FeatureDiscriminator interface {
+	Discriminator
+	// DiscriminateFeatures is Discriminate that also returns the
+	// features, of shape [batch, F].
+	DiscriminateFeatures(b *nn.Builder, x *G.Node) (logits, features *G.Node, err error)
+}

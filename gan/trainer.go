@@ -297,21 +297,68 @@ func (t *Trainer) perturb(p *phase, x *G.Node) (*G.Node, error) {
 
 // discriminate adds disc's logits for the batch x, packed if Pack > 1.
 func (t *Trainer) discriminate(b *nn.Builder, disc Discriminator, x *G.Node) (*G.Node, error) {
+	logits, _, err := t.discriminateWith(b, disc, x, false)
+	return logits, err
+}
+
+// discriminateWith adds disc's logits and, if features is set, its
+// features (disc must then be a FeatureDiscriminator) for the batch x,
+// packed if Pack > 1.
+func (t *Trainer) discriminateWith(b *nn.Builder, disc Discriminator, x *G.Node, features bool) (logits, feats *G.Node, err error) {
 	rows := t.cfg.BatchSize / t.cfg.Pack
 	if t.cfg.Pack > 1 {
-		var err error
 		if x, err = G.Reshape(x, append(tensor.Shape{rows}, disc.InputShape()...)); err != nil {
-			return nil, fmt.Errorf("gan: pack %d samples: %w", t.cfg.Pack, err)
+			return nil, nil, fmt.Errorf("gan: pack %d samples: %w", t.cfg.Pack, err)
 		}
 	}
-	logits, err := disc.Discriminate(b, x)
+	if features {
+		fd, ok := disc.(FeatureDiscriminator)
+		if !ok {
+			return nil, nil, fmt.Errorf("gan: FeatureMatching needs discriminators that implement gan.FeatureDiscriminator; %T does not", disc)
+		}
+		logits, feats, err = fd.DiscriminateFeatures(b, x)
+	} else {
+		logits, err = disc.Discriminate(b, x)
+	}
 	if err != nil {
-		return nil, fmt.Errorf("gan: build discriminator: %w", err)
+		return nil, nil, fmt.Errorf("gan: build discriminator: %w", err)
 	}
 	if !logits.Shape().Eq(tensor.Shape{rows}) {
-		return nil, fmt.Errorf("gan: discriminator returned shape %v, want [%d] (one logit per input)", logits.Shape(), rows)
+		return nil, nil, fmt.Errorf("gan: discriminator returned shape %v, want [%d] (one logit per input)", logits.Shape(), rows)
 	}
-	return logits, nil
+	if features && (feats == nil || feats.Dims() != 2 || feats.Shape()[0] != rows) {
+		return nil, nil, fmt.Errorf("gan: discriminator features must have shape [%d F], got %v", rows, shapeOf(feats))
+	}
+	return logits, feats, nil
+}
+
+func shapeOf(n *G.Node) tensor.Shape {
+	if n == nil {
+		return nil
+	}
+	return n.Shape()
+}
+
+// featureMatching returns ‖mean_batch(real) − mean_batch(fake)‖², for
+// feature batches of shape [batch, F].
+func featureMatching(real, fake *G.Node) (*G.Node, error) {
+	mr, err := G.Mean(real, 0)
+	if err != nil {
+		return nil, err
+	}
+	mf, err := G.Mean(fake, 0)
+	if err != nil {
+		return nil, err
+	}
+	d, err := G.Sub(mr, mf)
+	if err != nil {
+		return nil, err
+	}
+	sq, err := G.Square(d)
+	if err != nil {
+		return nil, err
+	}
+	return G.Sum(sq)
 }
 
 // weighted returns the weighted mean of terms; with one term of weight 1
@@ -451,6 +498,21 @@ func (t *Trainer) buildGeneratorPhase() (*phase, error) {
 	p := &phase{b: nn.NewBuilder(G.NewGraph(), nn.Training)}
 	var netLosses []*G.Node
 	var wrt []G.Nodes
+	fm := t.cfg.FeatureMatching
+	realFeats := make([]*G.Node, len(t.discs))
+	if fm {
+		real := t.input(p.b, "real", t.gens[0].SampleShape())
+		p.real = real.Value().(*tensor.Dense)
+		realIn, err := t.perturb(p, real)
+		if err != nil {
+			return nil, err
+		}
+		for j, disc := range t.discs {
+			if _, realFeats[j], err = t.discriminateWith(p.b, disc, realIn, true); err != nil {
+				return nil, err
+			}
+		}
+	}
 	for i, gen := range t.gens {
 		fake, err := t.generate(p, gen)
 		if err != nil {
@@ -461,9 +523,15 @@ func (t *Trainer) buildGeneratorPhase() (*phase, error) {
 		}
 		terms := make([]*G.Node, len(t.discs))
 		for j, disc := range t.discs {
-			fakeLogits, err := t.discriminate(p.b, disc, fake)
+			fakeLogits, fakeFeats, err := t.discriminateWith(p.b, disc, fake, fm)
 			if err != nil {
 				return nil, err
+			}
+			if fm {
+				if terms[j], err = featureMatching(realFeats[j], fakeFeats); err != nil {
+					return nil, fmt.Errorf("gan: feature matching loss: %w", err)
+				}
+				continue
 			}
 			if terms[j], err = t.loss.Generator(fakeLogits); err != nil {
 				return nil, fmt.Errorf("gan: %s generator loss: %w", t.loss.Name(), err)
@@ -643,6 +711,11 @@ func (t *Trainer) Step(batches data.Batches) (Stats, error) {
 		st.DUpdates++
 		if t.clip > 0 {
 			t.clipD()
+		}
+	}
+	if t.g.real != nil { // feature matching compares with a real batch of its own
+		if err := t.fillReal(batches, t.g.real); err != nil {
+			return st, err
 		}
 	}
 	t.fillInputs(t.g)

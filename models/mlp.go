@@ -159,37 +159,43 @@ func newMLP(sizes []int, batchNorm func(layer int) bool, initName, dtype string,
 	return m, nil
 }
 
-// forward applies the stack to x of shape [batch, in].
-func (m *mlp) forward(b *nn.Builder, x *G.Node, act nn.Activation, dropout float64, out nn.Activation) (*G.Node, error) {
-	var err error
+// forward applies the stack to x of shape [batch, in]. It also returns
+// the input of the output layer: the last hidden layer's activations (the
+// input itself when there is no hidden layer), before minibatch
+// discrimination.
+func (m *mlp) forward(b *nn.Builder, x *G.Node, act nn.Activation, dropout float64, out nn.Activation) (y, features *G.Node, err error) {
 	last := len(m.weights) - 1
 	for i := range m.weights {
+		if i == last {
+			features = x
+		}
 		if i == last && m.mbd != nil {
 			if x, err = m.mbd.Apply(b, x); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if x, err = nn.Dense(b, x, m.weights[i], m.biases[i]); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if i == last {
 			break
 		}
 		if m.norms[i] != nil {
 			if x, err = m.norms[i].Apply(b, x); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 		if x, err = act.Apply(x); err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if dropout > 0 {
 			if x, err = nn.Dropout(b, x, dropout); err != nil {
-				return nil, err
+				return nil, nil, err
 			}
 		}
 	}
-	return out.Apply(x)
+	y, err = out.Apply(x)
+	return y, features, err
 }
 
 // MLPGenerator is a multilayer perceptron generator.
@@ -239,7 +245,7 @@ func (m *MLPGenerator) Generate(b *nn.Builder, z *G.Node) (*G.Node, error) {
 	if z.Dims() != 2 || z.Shape()[1] != m.cfg.LatentDim {
 		return nil, fmt.Errorf("models: mlp generator: z has shape %v, want [batch %d]", z.Shape(), m.cfg.LatentDim)
 	}
-	x, err := m.net.forward(b, z, m.cfg.Activation, 0, m.cfg.Output)
+	x, _, err := m.net.forward(b, z, m.cfg.Activation, 0, m.cfg.Output)
 	if err != nil {
 		return nil, fmt.Errorf("models: mlp generator: %w", err)
 	}
@@ -304,25 +310,32 @@ func (m *MLPDiscriminator) Spec() (gan.NetworkSpec, error) {
 // Discriminate adds D's logits for the batch x to x's graph; the result
 // has shape [batch].
 func (m *MLPDiscriminator) Discriminate(b *nn.Builder, x *G.Node) (*G.Node, error) {
+	y, _, err := m.DiscriminateFeatures(b, x)
+	return y, err
+}
+
+// DiscriminateFeatures is Discriminate that also returns the activations of
+// the last hidden layer, shape [batch, last hidden width], the features a
+// feature-matching generator loss compares (gan.FeatureDiscriminator).
+func (m *MLPDiscriminator) DiscriminateFeatures(b *nn.Builder, x *G.Node) (logits, features *G.Node, err error) {
 	shape := x.Shape()
 	if !tensor.Shape(shape[1:]).Eq(tensor.Shape(m.cfg.InputShape)) {
-		return nil, fmt.Errorf("models: mlp discriminator: input has shape %v, want [batch %v]", shape, m.cfg.InputShape)
+		return nil, nil, fmt.Errorf("models: mlp discriminator: input has shape %v, want [batch %v]", shape, m.cfg.InputShape)
 	}
 	batch := shape[0]
-	var err error
 	if len(shape) != 2 {
 		if x, err = G.Reshape(x, tensor.Shape{batch, size(m.cfg.InputShape)}); err != nil {
-			return nil, fmt.Errorf("models: mlp discriminator: %w", err)
+			return nil, nil, fmt.Errorf("models: mlp discriminator: %w", err)
 		}
 	}
-	y, err := m.net.forward(b, x, m.cfg.Activation, m.cfg.Dropout, nn.Identity())
+	y, features, err := m.net.forward(b, x, m.cfg.Activation, m.cfg.Dropout, nn.Identity())
 	if err != nil {
-		return nil, fmt.Errorf("models: mlp discriminator: %w", err)
+		return nil, nil, fmt.Errorf("models: mlp discriminator: %w", err)
 	}
 	if y, err = G.Reshape(y, tensor.Shape{batch}); err != nil {
-		return nil, fmt.Errorf("models: mlp discriminator: %w", err)
+		return nil, nil, fmt.Errorf("models: mlp discriminator: %w", err)
 	}
-	return y, nil
+	return y, features, nil
 }
 
 func newSpec(kind string, cfg any) (gan.NetworkSpec, error) {
