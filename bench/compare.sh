@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# compare.sh: train gogan's reference GAN configurations with gogan
+# (cmd/ganbench) and with PyTorch (bench/pytorch/bench.py), one run at a
+# time, and print a Markdown table of the two side by side.
+#
+#   bench/compare.sh                      # mlp and dcgan at 1 and 2 threads
+#   CONFIGS=mlp THREADS="1" bench/compare.sh
+#   STEPS_MLP=300 STEPS_DCGAN=20 bench/compare.sh
+#   OUT=/tmp/bench-raw bench/compare.sh   # keep the raw JSON lines there
+#
+# Environment: CONFIGS (default "mlp dcgan"), THREADS (default "1 2"),
+# BATCH (64), STEPS_MLP / STEPS_DCGAN and WARMUP_MLP / WARMUP_DCGAN (empty:
+# the tools' defaults, 100/10 steps after 10/2 warm-up steps), PYTHON (the
+# interpreter with torch, default /usr/bin/python3), OUT (directory for
+# the raw results; default a temporary one).
+#
+# Every run is its own process, so each peak RSS is that run's alone. Run
+# it on an otherwise idle machine: the runs are timed by the wall clock.
+# Needs bash, go and python3 (for JSON); jq is not used. Without PyTorch
+# (Debian: apt-get install -y python3-torch) it still prints the gogan side.
+set -euo pipefail
+
+root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+cd "$root"
+
+CONFIGS=${CONFIGS:-"mlp dcgan"}
+THREADS=${THREADS:-"1 2"}
+BATCH=${BATCH:-64}
+PYTHON=${PYTHON:-/usr/bin/python3}
+OUT=${OUT:-$(mktemp -d /tmp/gogan-compare.XXXXXX)}
+mkdir -p "$OUT"
+
+# JSON reads use any python3; PyTorch runs use $PYTHON.
+JSONPY=$(command -v python3 || true)
+[ -n "$JSONPY" ] || JSONPY=$PYTHON
+if ! command -v "$JSONPY" >/dev/null 2>&1; then
+	echo "compare.sh: python3 is needed to read the JSON results" >&2
+	exit 1
+fi
+
+bin="$OUT/ganbench"
+echo "building cmd/ganbench..." >&2
+go build -o "$bin" ./cmd/ganbench
+
+have_torch=0
+torch_version="not installed"
+if "$PYTHON" -c 'import torch' >/dev/null 2>&1; then
+	have_torch=1
+	torch_version=$("$PYTHON" -c 'import torch; print(torch.__version__)')
+else
+	cat >&2 <<EOF
+compare.sh: PyTorch not found for $PYTHON; printing the gogan side only.
+  Install Debian's CPU build with:  apt-get update && apt-get install -y python3-torch
+  (and, for an optimized BLAS behind torch's Linear layers: apt-get install -y libopenblas0-pthread)
+EOF
+fi
+
+# field FILE KEY: the value of KEY in the one-line JSON object in FILE.
+field() {
+	"$JSONPY" -c '
+import json, sys
+v = json.load(open(sys.argv[1])).get(sys.argv[2])
+print("" if v is None else v)' "$1" "$2"
+}
+
+steps_for() {
+	case $1 in
+	mlp) echo "${STEPS_MLP:-}" ;;
+	dcgan) echo "${STEPS_DCGAN:-}" ;;
+	esac
+}
+warmup_for() {
+	case $1 in
+	mlp) echo "${WARMUP_MLP:-}" ;;
+	dcgan) echo "${WARMUP_DCGAN:-}" ;;
+	esac
+}
+
+for c in $CONFIGS; do
+	for t in $THREADS; do
+		s=$(steps_for "$c")
+		w=$(warmup_for "$c")
+		goargs=(-configs "$c" -threads "$t" -batch "$BATCH" -json)
+		pyargs=(--configs "$c" --threads "$t" --batch "$BATCH" --json)
+		[ -z "$s" ] || { goargs+=(-steps "$s"); pyargs+=(--steps "$s"); }
+		[ -z "$w" ] || { goargs+=(-warmup "$w"); pyargs+=(--warmup "$w"); }
+		echo "gogan   $c threads $t..." >&2
+		"$bin" "${goargs[@]}" >"$OUT/gogan-$c-$t.json"
+		if [ $have_torch = 1 ]; then
+			echo "pytorch $c threads $t..." >&2
+			"$PYTHON" bench/pytorch/bench.py "${pyargs[@]}" >"$OUT/pytorch-$c-$t.json"
+		fi
+	done
+done
+
+mb() { "$JSONPY" -c 'import sys; print(f"{int(sys.argv[1]) / 2**20:.0f} MiB")' "$1"; }
+
+model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+blas=""
+if [ $have_torch = 1 ]; then
+	f=$(ls "$OUT"/pytorch-*.json | head -1)
+	blas="BLAS: $(field "$f" blas); OMP_WAIT_POLICY=$(field "$f" omp_wait_policy)"
+fi
+echo
+echo "Machine: ${model:-unknown CPU}, nproc $(nproc); $(go version | cut -d' ' -f3-); PyTorch $torch_version${blas:+ ($blas)}; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo
+echo "| config | threads | gogan steps/s | PyTorch steps/s | ratio (gogan/PyTorch) | gogan allocs/step | gogan peak RSS | PyTorch peak RSS |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+for c in $CONFIGS; do
+	for t in $THREADS; do
+		g="$OUT/gogan-$c-$t.json"
+		gs=$(field "$g" steps_per_s)
+		ga=$(field "$g" allocs_per_step)
+		gr=$(field "$g" peak_rss_bytes)
+		ps="n/a" ratio="n/a" pr="n/a"
+		if [ $have_torch = 1 ]; then
+			p="$OUT/pytorch-$c-$t.json"
+			ps=$(field "$p" steps_per_s)
+			pr=$(mb "$(field "$p" peak_rss_bytes)")
+			ratio=$("$JSONPY" -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.3f}")' "$gs" "$ps")
+			ps=$("$JSONPY" -c 'import sys; print(f"{float(sys.argv[1]):.2f}")' "$ps")
+		fi
+		gs=$("$JSONPY" -c 'import sys; print(f"{float(sys.argv[1]):.2f}")' "$gs")
+		ga=$("$JSONPY" -c 'import sys; print(f"{float(sys.argv[1]):.0f}")' "$ga")
+		echo "| $c | $t | $gs | $ps | $ratio | $ga | $(mb "$gr") | $pr |"
+	done
+done
+echo
+echo "Batch $BATCH; steps/s over the timed steps after warm-up; one step = one D update (real + fake batch) and one G update. Raw JSON: $OUT"
