@@ -230,7 +230,10 @@ func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMes
 	}
 	want := t.checkpointConfig()
 	got := info.Config
+	// The seed is replaced by the saved random states, and learning rates
+	// may change between runs (Trainer.SetLearningRates).
 	got.Seed = want.Seed
+	got.GOptimizer.LR, got.DOptimizer.LR = want.GOptimizer.LR, want.DOptimizer.LR
 	wantJSON, _ := json.Marshal(want)
 	gotJSON, _ := json.Marshal(got)
 	if string(wantJSON) != string(gotJSON) {

@@ -204,3 +204,25 @@ func TestFeatureMatching(t *testing.T) {
 	_, err = gan.NewTrainer(gen, hidden, gan.Config{BatchSize: 16, FeatureMatching: true})
 	require.ErrorContains(t, err, "FeatureMatching needs discriminators that implement gan.FeatureDiscriminator")
 }
+
+func TestSetLearningRatesKeepsOptimizerState(t *testing.T) {
+	a, sa := newResumable(t, 5)
+	b, sb := newResumable(t, 5)
+	steps(t, a, sa, 4)
+	steps(t, b, sb, 4)
+	// Setting the same rates rebuilds the optimizers from their state: the
+	// run continues bit for bit.
+	require.NoError(t, b.SetLearningRates(2e-4, 2e-4))
+	steps(t, a, sa, 4)
+	steps(t, b, sb, 4)
+	require.Equal(t, weights(a.Generator().Params()), weights(b.Generator().Params()))
+	require.Equal(t, weights(a.Discriminator().Params()), weights(b.Discriminator().Params()))
+
+	require.NoError(t, b.SetLearningRates(1e-4, 5e-5))
+	require.Equal(t, 1e-4, b.Config().GOptimizer.LR)
+	require.Equal(t, 5e-5, b.Config().DOptimizer.LR)
+	steps(t, a, sa, 1)
+	steps(t, b, sb, 1)
+	require.NotEqual(t, weights(a.Generator().Params()), weights(b.Generator().Params()))
+	require.ErrorContains(t, b.SetLearningRates(-1, 1e-4), "generator learning rate: learning rate must be positive")
+}

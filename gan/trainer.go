@@ -1,6 +1,7 @@
 package gan
 
 import (
+	"errors"
 	"fmt"
 	"math"
 	"math/rand/v2"
@@ -14,6 +15,10 @@ import (
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
+
+// ErrNonFinite is wrapped by the error of a step whose loss or gradient is
+// NaN or infinite (the step's update is not applied).
+var ErrNonFinite = errors.New("non-finite value")
 
 // Stats are the statistics of one training step.
 type Stats struct {
@@ -630,13 +635,13 @@ func (t *Trainer) check(p *phase, who string) (float64, error) {
 			name = fmt.Sprintf("%s %d", who, n)
 		}
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
-			return loss, fmt.Errorf("gan: step %d: %s loss is %v; weights left as they were before this update", t.step+1, name, loss)
+			return loss, fmt.Errorf("gan: step %d: %s loss is %v; weights left as they were before this update: %w", t.step+1, name, loss, ErrNonFinite)
 		}
 		for i, g := range p.grads[n] {
 			p.gradT[n][i] = g.(*tensor.Dense)
 			if s := sum(p.gradT[n][i]); math.IsNaN(s) || math.IsInf(s, 0) {
-				return loss, fmt.Errorf("gan: step %d: %s gradient %d (of shape %v) is not finite; weights left as they were before this update",
-					t.step+1, name, i, p.gradT[n][i].Shape())
+				return loss, fmt.Errorf("gan: step %d: %s gradient %d (of shape %v) is not finite; weights left as they were before this update: %w",
+					t.step+1, name, i, p.gradT[n][i].Shape(), ErrNonFinite)
 			}
 		}
 		mean += loss / float64(len(p.losses))
@@ -852,6 +857,46 @@ func (t *Trainer) clipD() {
 			}
 		}
 	}
+}
+
+// SetLearningRates changes the learning rates of every generator's and
+// every discriminator's optimizer, keeping their state (moment buffers
+// and step counts), e.g. to lower them after a divergence. Checkpoints do
+// not compare learning rates, so a run may be resumed with other ones.
+func (t *Trainer) SetLearningRates(gLR, dLR float64) error {
+	gc, dc := t.cfg.GOptimizer, t.cfg.DOptimizer
+	gc.LR, dc.LR = gLR, dLR
+	if err := gc.validate(); err != nil {
+		return fmt.Errorf("gan: generator learning rate: %w", err)
+	}
+	if err := dc.validate(); err != nil {
+		return fmt.Errorf("gan: discriminator learning rate: %w", err)
+	}
+	replace := func(opts []optim.Optimizer, c OptimizerConfig) ([]optim.Optimizer, error) {
+		out := make([]optim.Optimizer, len(opts))
+		for i, o := range opts {
+			n, err := newOptimizer(c)
+			if err != nil {
+				return nil, err
+			}
+			if err := n.SetState(o.State()); err != nil {
+				return nil, err
+			}
+			out[i] = n
+		}
+		return out, nil
+	}
+	gOpts, err := replace(t.gOpts, gc)
+	if err != nil {
+		return fmt.Errorf("gan: set learning rates: %w", err)
+	}
+	dOpts, err := replace(t.dOpts, dc)
+	if err != nil {
+		return fmt.Errorf("gan: set learning rates: %w", err)
+	}
+	t.gOpts, t.dOpts = gOpts, dOpts
+	t.cfg.GOptimizer, t.cfg.DOptimizer = gc, dc
+	return nil
 }
 
 // Steps returns the number of steps completed.

@@ -65,6 +65,8 @@ type config struct {
 	// CheckpointEvery writes checkpoint.gogan every N steps (0: only at
 	// the end and on interruption).
 	CheckpointEvery int
+	// NaNRollbacks is -nan-rollback.
+	NaNRollbacks int
 	// Resume is a run directory to continue from ("" for a new run); its
 	// checkpoint supplies the configuration.
 	Resume string `json:"-"`
@@ -92,6 +94,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.GridEvery, "grid-every", 500, "write a sample grid every N steps (0: only at the end)")
 	fs.IntVar(&c.LogEvery, "log-every", 100, "print statistics every N steps when the output is not a terminal (a terminal shows a live bar)")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 1000, "write a checkpoint every N steps (0: only at the end and on Ctrl-C/SIGTERM)")
+	fs.IntVar(&c.NaNRollbacks, "nan-rollback", 0, "on a NaN or Inf loss, roll back to the last checkpoint with halved learning rates, at most N times (0: stop, keeping the last good checkpoint)")
 	fs.StringVar(&c.Resume, "resume", "", "continue the run in this directory from its last checkpoint (its configuration is reused; -steps may raise the step budget)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -129,6 +132,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		return c, fmt.Errorf("-lr must be positive, got %v", c.LR)
 	case c.Export < 0:
 		return c, fmt.Errorf("-export must not be negative, got %d", c.Export)
+	case c.NaNRollbacks < 0:
+		return c, fmt.Errorf("-nan-rollback must not be negative, got %d", c.NaNRollbacks)
 	case c.GridEvery < 0 || c.LogEvery < 1 || c.CheckpointEvery < 0:
 		return c, fmt.Errorf("-grid-every and -checkpoint-every must not be negative and -log-every must be positive")
 	case c.Out == "":

@@ -60,7 +60,7 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	res, err := runloop.Run(ctx, tr, data.NewLoader(digits, c.Seed), runloop.Options{
 		Out: c.Out, Steps: c.Steps, Epochs: c.Epochs, LogEvery: c.LogEvery, GridEvery: c.GridEvery,
 		CheckpointEvery: c.CheckpointEvery, GridScale: 3, Resume: c.Resume != "", Config: c,
-		Title: fmt.Sprintf("MNIST, %s GAN", c.Model), Log: log, Progress: c.progress,
+		Title: fmt.Sprintf("MNIST, %s GAN", c.Model), Log: log, Progress: c.progress, NaNRollbacks: c.NaNRollbacks,
 	})
 	if err != nil && !res.Interrupted {
 		return err

@@ -71,6 +71,11 @@ type Options struct {
 	// Progress selects the progress display (monitor.ModeAuto: a bar on a
 	// terminal, plain lines elsewhere).
 	Progress monitor.Mode
+	// NaNRollbacks is how many times a run whose loss or gradient turns
+	// NaN or infinite is rolled back to its last checkpoint and continued
+	// with both learning rates halved (0: the run stops at the first one,
+	// leaving the last good checkpoint in place).
+	NaNRollbacks int
 }
 
 // Result describes a finished (or interrupted) run.
@@ -123,28 +128,26 @@ func Run(ctx context.Context, tr *gan.Trainer, batches data.Batches, o Options) 
 		}
 		fmt.Fprintf(o.Log, "resumed from %s at step %d\n", ckptPath, tr.Steps())
 	}
-	hist, stats, closeStats, err := openStats(filepath.Join(o.Out, StatsFile), tr.Steps())
+	statsPath := filepath.Join(o.Out, StatsFile)
+	hist, stats, closeStats, err := openStats(statsPath, tr.Steps())
 	if err != nil {
 		return Result{}, err
 	}
-	defer closeStats()
+	defer func() { closeStats() }()
 
 	r := &run{tr: tr, o: o, fixed: fixed}
 	if s, ok := hist.Last(); ok { // a resumed run's last statistics, until a step replaces them
 		r.last = &s
 	}
-	opts := gan.TrainOptions{Epochs: o.Epochs}
-	if o.Steps > 0 {
-		opts.Steps = o.Steps - tr.Steps()
-		if opts.Steps <= 0 {
-			fmt.Fprintf(o.Log, "the run already has %d of %d steps\n", tr.Steps(), o.Steps)
-			return Result{Steps: tr.Steps()}, nil
-		}
+	if o.Steps > 0 && tr.Steps() >= o.Steps {
+		fmt.Fprintf(o.Log, "the run already has %d of %d steps\n", tr.Steps(), o.Steps)
+		return Result{Steps: tr.Steps()}, nil
 	}
 	startStep := tr.Steps()
 	progress := monitor.NewProgress(o.Log, o.Steps, monitor.ProgressOptions{Mode: o.Progress, Every: o.LogEvery, Start: startStep, Description: "train"})
 	saveCheckpoint := func() error { return tr.SaveCheckpoint(ckptPath, batches, extra) }
 	start := time.Now()
+	opts := gan.TrainOptions{Epochs: o.Epochs}
 	opts.OnStep = func(s gan.Stats) error {
 		hist.Add(s)
 		r.last = &s
@@ -163,7 +166,38 @@ func Run(ctx context.Context, tr *gan.Trainer, batches data.Batches, o Options) 
 		}
 		return nil
 	}
-	_, trainErr := tr.Train(ctx, batches, opts)
+	if !o.Resume {
+		// A new run starts with a checkpoint, so that there is always a
+		// last good one to roll back to.
+		if err := saveCheckpoint(); err != nil {
+			return Result{}, err
+		}
+	}
+	var trainErr error
+	for rollbacks := 0; ; rollbacks++ {
+		if o.Steps > 0 {
+			opts.Steps = o.Steps - tr.Steps()
+		}
+		_, trainErr = tr.Train(ctx, batches, opts)
+		if !errors.Is(trainErr, gan.ErrNonFinite) || rollbacks >= o.NaNRollbacks {
+			break
+		}
+		// Roll back to the last good checkpoint with halved learning rates.
+		stats.Flush()
+		if _, err := tr.LoadCheckpoint(ckptPath, batches); err != nil {
+			return Result{Steps: tr.Steps()}, fmt.Errorf("%w; rolling back failed: %w", trainErr, err)
+		}
+		cfg := tr.Config()
+		if err := tr.SetLearningRates(cfg.GOptimizer.LR/2, cfg.DOptimizer.LR/2); err != nil {
+			return Result{Steps: tr.Steps()}, err
+		}
+		closeStats()
+		if hist, stats, closeStats, err = openStats(statsPath, tr.Steps()); err != nil {
+			return Result{Steps: tr.Steps()}, err
+		}
+		fmt.Fprintf(o.Log, "%v\nrolled back to step %d; learning rates halved to G %g, D %g (rollback %d of %d)\n",
+			trainErr, tr.Steps(), cfg.GOptimizer.LR/2, cfg.DOptimizer.LR/2, rollbacks+1, o.NaNRollbacks)
+	}
 	res := Result{Steps: tr.Steps(), Trained: tr.Steps() - startStep, Elapsed: time.Since(start)}
 	perr := progress.Finish()
 	stats.Flush()
