@@ -24,19 +24,15 @@ const (
 	CheckpointVersion = 1
 )
 
-// checkpointInfo is a checkpoint's metadata. It carries the fields of
-// ModelInfo so that ReadModel accepts a checkpoint too.
+// checkpointInfo is a checkpoint's metadata. It embeds ModelInfo (its JSON
+// fields are flattened into the same object) so that ReadModel accepts a
+// checkpoint too.
 type checkpointInfo struct {
-	Format        string           `json:"format"`
-	Version       int              `json:"version"`
-	Generator     *NetworkSpec     `json:"generator,omitempty"`
-	Discriminator *NetworkSpec     `json:"discriminator,omitempty"`
-	Steps         int              `json:"steps"`
-	Extra         json.RawMessage  `json:"extra,omitempty"`
-	Config        checkpointConfig `json:"config"`
-	RNG           []byte           `json:"rng"`
-	SampleRNG     []byte           `json:"sample_rng"`
-	Data          []byte           `json:"data,omitempty"`
+	ModelInfo
+	Config    checkpointConfig `json:"config"`
+	RNG       []byte           `json:"rng"`
+	SampleRNG []byte           `json:"sample_rng"`
+	Data      []byte           `json:"data,omitempty"`
 	// GOptimizers and DOptimizers hold each network's optimizer state;
 	// Generators and Discriminators the specs of the networks after the
 	// first (multi-adversary trainers).
@@ -86,8 +82,10 @@ func (t *Trainer) checkpointConfig() checkpointConfig {
 // previous file at path intact.
 func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.RawMessage) error {
 	wrap := func(err error) error { return fmt.Errorf("gan: save checkpoint %s: %w", path, err) }
-	info := checkpointInfo{Format: CheckpointFormat, Version: CheckpointVersion, Steps: t.step, Extra: extra,
-		Config: t.checkpointConfig()}
+	info := checkpointInfo{
+		ModelInfo: ModelInfo{Format: CheckpointFormat, Version: CheckpointVersion, Steps: t.step, Extra: extra},
+		Config:    t.checkpointConfig(),
+	}
 	var err error
 	if info.RNG, err = t.rngSrc.MarshalBinary(); err != nil {
 		return wrap(err)
