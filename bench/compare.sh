@@ -12,7 +12,9 @@
 # BATCH (64), STEPS_MLP / STEPS_DCGAN and WARMUP_MLP / WARMUP_DCGAN (empty:
 # the tools' defaults, 100/10 steps after 10/2 warm-up steps), PYTHON (the
 # interpreter with torch, default /usr/bin/python3), OUT (directory for
-# the raw results; default a temporary one).
+# the raw results; default a temporary one), TAGS (build tags for
+# ganbench: TAGS=openblas builds gogan on OpenBLAS through cgo, which needs
+# Debian's libopenblas-dev).
 #
 # Every run is its own process, so each peak RSS is that run's alone. Run
 # it on an otherwise idle machine: the runs are timed by the wall clock.
@@ -28,6 +30,9 @@ THREADS=${THREADS:-"1 2"}
 BATCH=${BATCH:-64}
 PYTHON=${PYTHON:-/usr/bin/python3}
 OUT=${OUT:-$(mktemp -d /tmp/gogan-compare.XXXXXX)}
+TAGS=${TAGS:-}
+gogan_blas="gonum (pure Go)"
+case " $TAGS " in *" openblas "*) export CGO_LDFLAGS="${CGO_LDFLAGS:-} -lopenblas"; gogan_blas="OpenBLAS (-tags openblas)" ;; esac
 mkdir -p "$OUT"
 
 # JSON reads use any python3; PyTorch runs use $PYTHON.
@@ -40,7 +45,7 @@ fi
 
 bin="$OUT/ganbench"
 echo "building cmd/ganbench..." >&2
-go build -o "$bin" ./cmd/ganbench
+go build -tags "$TAGS" -o "$bin" ./cmd/ganbench
 
 have_torch=0
 torch_version="not installed"
@@ -85,7 +90,7 @@ for c in $CONFIGS; do
 		[ -z "$s" ] || { goargs+=(-steps "$s"); pyargs+=(--steps "$s"); }
 		[ -z "$w" ] || { goargs+=(-warmup "$w"); pyargs+=(--warmup "$w"); }
 		echo "gogan   $c threads $t..." >&2
-		"$bin" "${goargs[@]}" >"$OUT/gogan-$c-$t.json"
+		OPENBLAS_NUM_THREADS=$t "$bin" "${goargs[@]}" >"$OUT/gogan-$c-$t.json"
 		if [ $have_torch = 1 ]; then
 			echo "pytorch $c threads $t..." >&2
 			"$PYTHON" bench/pytorch/bench.py "${pyargs[@]}" >"$OUT/pytorch-$c-$t.json"
@@ -102,7 +107,7 @@ if [ $have_torch = 1 ]; then
 	blas="BLAS: $(field "$f" blas); OMP_WAIT_POLICY=$(field "$f" omp_wait_policy)"
 fi
 echo
-echo "Machine: ${model:-unknown CPU}, nproc $(nproc); $(go version | cut -d' ' -f3-); PyTorch $torch_version${blas:+ ($blas)}; $(date -u '+%Y-%m-%d %H:%M UTC')"
+echo "Machine: ${model:-unknown CPU}, nproc $(nproc); $(go version | cut -d' ' -f3-), gogan on $gogan_blas; PyTorch $torch_version${blas:+ ($blas)}; $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
 echo "| config | threads | gogan steps/s | PyTorch steps/s | ratio (gogan/PyTorch) | gogan allocs/step | gogan peak RSS | PyTorch peak RSS |"
 echo "|---|---:|---:|---:|---:|---:|---:|---:|"
