@@ -17,6 +17,7 @@ import (
 	"io"
 	"math"
 
+	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/internal/atomicfile"
 )
 
@@ -30,17 +31,9 @@ var background = color.NRGBA{A: 255}
 // ToByte maps a sample value in [-1, 1] to a pixel intensity:
 // round((v+1)·127.5) with halves rounded away from zero, clamped to
 // 0..255. So −1 → 0, 0 → 128 (127.5 rounds up), 1 → 255; values outside
-// [-1, 1] saturate (1.5 → 255, −3 → 0), and NaN gives 0.
-func ToByte(v float32) uint8 {
-	x := (float64(v) + 1) * 127.5
-	switch {
-	case !(x > 0): // also NaN
-		return 0
-	case x >= 255:
-		return 255
-	}
-	return uint8(math.Round(x))
-}
+// [-1, 1] saturate (1.5 → 255, −3 → 0), and NaN gives 0. It is
+// data.ToByte, the inverse of the [-1, 1] scaling data applies to images.
+func ToByte(v float32) uint8 { return data.ToByte(v) }
 
 // FromFloats converts one sample in CHW layout (data[ch·h·w + y·w + x])
 // to an image: *image.Gray for c = 1, an opaque *image.NRGBA for c = 3
