@@ -82,6 +82,7 @@ type Trainer struct {
 // phase is one graph, its machine and the nodes a run reads and writes.
 type phase struct {
 	b       *nn.Builder
+	prog    *G.ExprGraph // the part of b's graph the machine runs
 	vm      G.VM
 	zs      []*tensor.Dense // noise inputs, one per generator, refilled in place before each run
 	real    *tensor.Dense   // the real batch (discriminator phase only)
@@ -408,6 +409,15 @@ func castScalar(dt tensor.Dtype, v float64) any {
 // each network's learnables, arranges for the values a step reads to be
 // copied out during the run, and compiles the machine.
 func (p *phase) finish(netLosses []*G.Node, wrt []G.Nodes) error {
+	g := p.b.Graph()
+	// The roots the networks and the step built (their outputs and Read
+	// nodes); G.Grad adds gradient nodes after this point.
+	var keep G.Nodes
+	for _, n := range g.AllNodes() {
+		if g.To(n.ID()).Len() == 0 {
+			keep = append(keep, n)
+		}
+	}
 	if len(netLosses) > 0 {
 		total := netLosses[0]
 		for _, l := range netLosses[1:] {
@@ -426,7 +436,7 @@ func (p *phase) finish(netLosses []*G.Node, wrt []G.Nodes) error {
 		}
 		p.losses = make([]G.Value, len(netLosses))
 		for i, l := range netLosses {
-			G.Read(l, &p.losses[i])
+			keep = append(keep, G.Read(l, &p.losses[i]))
 		}
 		p.grads = make([][]G.Value, len(wrt))
 		p.gradT = make([][]*tensor.Dense, len(wrt))
@@ -435,14 +445,33 @@ func (p *phase) finish(netLosses []*G.Node, wrt []G.Nodes) error {
 			p.grads[i] = make([]G.Value, len(w))
 			p.gradT[i] = make([]*tensor.Dense, len(w))
 			for j := range w {
-				G.Read(grads[k], &p.grads[i][j])
+				keep = append(keep, G.Read(grads[k], &p.grads[i][j]))
 				k++
 			}
 		}
 	}
-	p.vm = G.NewTapeMachine(p.b.Graph())
+	p.prog = prune(g, keep)
+	p.vm = G.NewTapeMachine(p.prog)
 	return nil
 }
+
+// prune returns the part of g that computes the nodes in keep. Gorgonia's
+// G.Grad adds, for every op on the way, the gradients of all its inputs
+// (the input gradient of D's first layer in the discriminator pass, the
+// gradients of D's weights in the generator pass), and a tape machine runs
+// every node of its graph; compiling only what the step reads skips that
+// work (bench/NOTES.md, lever 4b). Read statements of kept nodes are kept
+// with them.
+func prune(g *G.ExprGraph, keep G.Nodes) *G.ExprGraph {
+	if !pruneGraphs {
+		return g
+	}
+	return g.SubgraphRoots(keep...)
+}
+
+// pruneGraphs is false only in the test that checks pruning changes no
+// number.
+var pruneGraphs = true
 
 func (t *Trainer) buildDiscriminatorPhase() (*phase, error) {
 	p := &phase{b: nn.NewBuilder(G.NewGraph(), nn.Training)}
