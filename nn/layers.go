@@ -110,7 +110,10 @@ func (a Activation) Apply(x *G.Node) (*G.Node, error) {
 	case "", "identity":
 		return x, nil
 	case "relu":
-		y, err = G.Rectify(x)
+		// LeakyReLU with slope 0 is ReLU: x·0 = −0 for x < 0, as
+		// G.Rectify's x·(x ≥ 0) gives; one op instead of Gorgonia's
+		// comparison and product.
+		y, err = ops.LeakyReLU(x, 0)
 	case "leakyrelu":
 		y, err = ops.LeakyReLU(x, a.Slope) // one op instead of Gorgonia's six, same values
 	case "tanh":

@@ -310,3 +310,60 @@ func TestBatchNormGradientMatchesFiniteDifferences(t *testing.T) {
 		}
 	}
 }
+
+// TestReLUMatchesGorgoniaRectify: the fused ReLU gives G.Rectify's values
+// and gradients, bit for bit, on values of both signs, both zeros and in
+// both element types.
+func TestReLUMatchesGorgoniaRectify(t *testing.T) {
+	for _, dt := range []tensor.Dtype{tensor.Float64, tensor.Float32} {
+		in := []float64{-2, -0.5, math.Copysign(0, -1), 0, 1e-30, -1e-30, 1.5, 3}
+		eval := func(fused bool) (y, dx []float64) {
+			g := G.NewGraph()
+			x := G.NewVector(g, dt, G.WithShape(len(in)), G.WithName("x"), G.WithInit(func(tensor.Dtype, ...int) interface{} {
+				if dt == tensor.Float32 {
+					v := make([]float32, len(in))
+					for i, f := range in {
+						v[i] = float32(f)
+					}
+					return v
+				}
+				return append([]float64(nil), in...)
+			}))
+			var out *G.Node
+			var err error
+			if fused {
+				out, err = ReLU().Apply(x)
+			} else {
+				out, err = G.Rectify(x)
+			}
+			require.NoError(t, err)
+			w := G.NewVector(g, dt, G.WithShape(len(in)), G.WithName("w"), G.WithInit(G.RangedFrom(-3)))
+			loss := G.Must(G.Sum(G.Must(G.HadamardProd(out, w))))
+			grads, err := G.Grad(loss, x)
+			require.NoError(t, err)
+			run(t, g)
+			return toF64(out.Value()), toF64(grads[0].Value())
+		}
+		y1, d1 := eval(true)
+		y0, d0 := eval(false)
+		require.Equal(t, y0, y1, "%v values", dt)
+		require.Equal(t, d0, d1, "%v gradients", dt)
+		for i := range y0 {
+			require.Equal(t, math.Signbit(y0[i]), math.Signbit(y1[i]), "%v sign of element %d", dt, i)
+		}
+	}
+}
+
+func toF64(v G.Value) []float64 {
+	switch d := v.Data().(type) {
+	case []float32:
+		out := make([]float64, len(d))
+		for i, f := range d {
+			out[i] = float64(f)
+		}
+		return out
+	case []float64:
+		return append([]float64(nil), d...)
+	}
+	return nil
+}

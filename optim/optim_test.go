@@ -5,6 +5,7 @@ import (
 	"errors"
 	"math"
 	"math/rand/v2"
+	"runtime"
 	"testing"
 
 	"github.com/gogan/gogan/optim"
@@ -599,4 +600,49 @@ func TestByName(t *testing.T) {
 	require.Error(t, err)
 	require.False(t, errors.Is(err, optim.ErrConfig))
 	require.ErrorContains(t, err, `"adagrad" (valid: adam, sgd, rmsprop)`)
+}
+
+// TestAdamFloat32LargeTensor checks the float32 update of a tensor large
+// enough to be split among goroutines against Adam's definition computed
+// in float64, and that the result does not depend on GOMAXPROCS.
+func TestAdamFloat32LargeTensor(t *testing.T) {
+	const n = 200_003
+	rng := rand.New(rand.NewPCG(1, 2))
+	p0, grads := make([]float64, n), make([][]float64, 3)
+	for i := range p0 {
+		p0[i] = rng.NormFloat64()
+	}
+	for s := range grads {
+		grads[s] = make([]float64, n)
+		for i := range grads[s] {
+			grads[s][i] = rng.NormFloat64() * math.Pow(10, float64(rng.IntN(7)-4))
+		}
+	}
+	run := func(procs int) []float32 {
+		defer runtime.GOMAXPROCS(runtime.GOMAXPROCS(procs))
+		a, err := optim.NewAdam(optim.AdamConfig{LR: 2e-4, Beta1: 0.5})
+		require.NoError(t, err)
+		p := vec(tensor.Float32, p0...)
+		for _, g := range grads {
+			require.NoError(t, a.Step([]*tensor.Dense{p}, []*tensor.Dense{vec(tensor.Float32, g...)}))
+		}
+		return p.Float32s()
+	}
+	one, two, three := run(1), run(2), run(3)
+	require.Equal(t, one, two)
+	require.Equal(t, one, three)
+	// The definition, in float64 from the float32-rounded inputs.
+	m, v := make([]float64, n), make([]float64, n)
+	for i := range p0 {
+		p := float64(float32(p0[i]))
+		for s, g := range grads {
+			gi := float64(float32(g[i]))
+			m[i] = 0.5*m[i] + 0.5*gi
+			v[i] = 0.999*v[i] + 0.001*gi*gi
+			tt := float64(s + 1)
+			mh, vh := m[i]/(1-math.Pow(0.5, tt)), v[i]/(1-math.Pow(0.999, tt))
+			p -= 2e-4 * mh / (math.Sqrt(vh) + 1e-8)
+		}
+		require.InDelta(t, p, float64(one[i]), 2e-7*math.Max(1, math.Abs(p)), "element %d", i)
+	}
 }
