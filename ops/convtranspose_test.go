@@ -668,7 +668,7 @@ func TestGatherScatter(t *testing.T) {
 			for i := range cols {
 				cols[i] = math.NaN()
 			}
-			gather(gm, y, cols)
+			gather(gm, y, cols, gm.inPlane(), 0)
 			for co := 0; co < c.cout; co++ {
 				for ki := 0; ki < c.kh; ki++ {
 					for kj := 0; kj < c.kw; kj++ {
@@ -687,7 +687,7 @@ func TestGatherScatter(t *testing.T) {
 			}
 			cr := randSlice(rng, len(cols))
 			sy := make([]float64, len(y))
-			scatter(gm, cr, sy)
+			scatter(gm, cr, sy, gm.inPlane(), 0)
 			assert.InDelta(t, dot(cols, cr), dot(y, sy), 1e-12)
 		})
 	}

@@ -55,10 +55,11 @@ func validRange(k, s, p, n, out int) (lo, hi int) {
 }
 
 // gather is im2col for the transposed convolution's output space: for one
-// batch item y [cout, hout, wout] it fills cols [cout·kh·kw, h·w] with
-// cols[(co,ki,kj), (i,j)] = y[co, i·sh−ph+ki, j·sw−pw+kj], or 0 where that
-// position is outside y. Every element of cols is written.
-func gather[T float](g geom, y, cols []T) {
+// batch item y [cout, hout, wout] it fills the h·w columns starting at
+// column off of cols, a [cout·kh·kw, ld] matrix, with
+// cols[(co,ki,kj), off+(i,j)] = y[co, i·sh−ph+ki, j·sw−pw+kj], or 0 where
+// that position is outside y. Every element of those columns is written.
+func gather[T float](g geom, y, cols []T, ld, off int) {
 	hw := g.inPlane()
 	for co := 0; co < g.cout; co++ {
 		ych := y[co*g.hout*g.wout : (co+1)*g.hout*g.wout]
@@ -66,7 +67,7 @@ func gather[T float](g geom, y, cols []T) {
 			ilo, ihi := validRange(ki, g.sh, g.ph, g.h, g.hout)
 			for kj := 0; kj < g.kw; kj++ {
 				jlo, jhi := validRange(kj, g.sw, g.pw, g.w, g.wout)
-				r := ((co*g.kh+ki)*g.kw + kj) * hw
+				r := ((co*g.kh+ki)*g.kw+kj)*ld + off
 				row := cols[r : r+hw]
 				clear(row[:ilo*g.w])
 				clear(row[ihi*g.w:])
@@ -95,9 +96,10 @@ func gather[T float](g geom, y, cols []T) {
 }
 
 // scatter is col2im, the adjoint of gather: for one batch item it adds
-// cols[(co,ki,kj), (i,j)] into y[co, i·sh−ph+ki, j·sw−pw+kj] for every
-// position inside y. y must be zeroed by the caller.
-func scatter[T float](g geom, cols, y []T) {
+// cols[(co,ki,kj), off+(i,j)] (cols a [cout·kh·kw, ld] matrix) into
+// y[co, i·sh−ph+ki, j·sw−pw+kj] for every position inside y. y must be
+// zeroed by the caller.
+func scatter[T float](g geom, cols, y []T, ld, off int) {
 	hw := g.inPlane()
 	for co := 0; co < g.cout; co++ {
 		ych := y[co*g.hout*g.wout : (co+1)*g.hout*g.wout]
@@ -108,7 +110,7 @@ func scatter[T float](g geom, cols, y []T) {
 				if jlo >= jhi {
 					continue
 				}
-				r := ((co*g.kh+ki)*g.kw + kj) * hw
+				r := ((co*g.kh+ki)*g.kw+kj)*ld + off
 				row := cols[r : r+hw]
 				for i := ilo; i < ihi; i++ {
 					src := row[i*g.w+jlo : i*g.w+jhi]
@@ -176,68 +178,107 @@ func parallelFor(n, workers int, fn func(worker, lo, hi int)) {
 	wg.Wait()
 }
 
-// forward computes y = convT(x, w): for every batch item, cols = Wᵀ·x[n]
-// (one matrix multiply, [cout·kh·kw, cin] × [cin, h·w]) followed by a
-// scatter of cols into y[n]. y is overwritten entirely.
+// The three kernels below work on the whole batch at once: the batch's
+// images side by side as the columns of one matrix, so that each runs one
+// large GEMM instead of one per image (bench/NOTES.md, lever 5b). With
+// cin·n·h·w elements in channel-major layout [cin, n·h·w] ("xt") and the
+// column matrix cols [cout·kh·kw, n·h·w], image b occupying columns
+// [b·h·w, (b+1)·h·w):
+//
+//	forward:    cols = Wᵀ·xt, then y[b] = scatter(cols, b)
+//	gradInput:  cols[:, b] = gather(dy[b]), dxt = W·cols, dx = batch-major(dxt)
+//	gradKernel: cols[:, b] = gather(dy[b]), dw = xt·colsᵀ
+//
+// Buffers come from a pool, gather and scatter run per image in parallel,
+// and the GEMM is left to the BLAS's own threads.
+
+// forward computes y = convT(x, w). y is overwritten entirely.
 func forward[T float](g geom, x, w, y []T) {
-	rows, hw := g.colRows(), g.inPlane()
+	rows, hw, nhw := g.colRows(), g.inPlane(), g.n*g.inPlane()
+	if nhw == 0 {
+		clear(y)
+		return
+	}
+	xt, release := channelMajor(g, x)
+	defer release()
+	cols := getBuf[T](rows * nhw)
+	defer putBuf(cols)
+	gemm(true, false, rows, nhw, g.cin, w, rows, xt, nhw, 0, cols, nhw)
 	parallelFor(g.n, numWorkers(g.n), func(_, lo, hi int) {
-		cols := make([]T, rows*hw)
 		for b := lo; b < hi; b++ {
-			xb := x[b*g.inItem() : (b+1)*g.inItem()]
 			yb := y[b*g.outItem() : (b+1)*g.outItem()]
-			gemm(true, false, rows, hw, g.cin, w, rows, xb, hw, 0, cols, hw)
 			clear(yb)
-			scatter(g, cols, yb)
+			scatter(g, cols, yb, nhw, b*hw)
 		}
 	})
 }
 
 // gradInput computes dx = convTᵀ(dy, w), an ordinary convolution of dy
-// with w: dx[n] = W [cin, cout·kh·kw] · gather(dy[n]). dx is overwritten
-// entirely.
+// with w. dx is overwritten entirely.
 func gradInput[T float](g geom, dy, w, dx []T) {
-	rows, hw := g.colRows(), g.inPlane()
-	parallelFor(g.n, numWorkers(g.n), func(_, lo, hi int) {
-		cols := make([]T, rows*hw)
-		for b := lo; b < hi; b++ {
-			gather(g, dy[b*g.outItem():(b+1)*g.outItem()], cols)
-			gemm(false, false, g.cin, hw, rows, w, rows, cols, hw, 0, dx[b*g.inItem():(b+1)*g.inItem()], hw)
+	rows, nhw := g.colRows(), g.n*g.inPlane()
+	if nhw == 0 {
+		clear(dx)
+		return
+	}
+	cols := gatherAll(g, dy)
+	defer putBuf(cols)
+	if g.cin == 1 || g.n == 1 { // channel-major and batch-major coincide
+		gemm(false, false, g.cin, nhw, rows, w, rows, cols, nhw, 0, dx, nhw)
+		return
+	}
+	dxt := getBuf[T](g.cin * nhw)
+	defer putBuf(dxt)
+	gemm(false, false, g.cin, nhw, rows, w, rows, cols, nhw, 0, dxt, nhw)
+	hw := g.inPlane()
+	for c := 0; c < g.cin; c++ {
+		for b := 0; b < g.n; b++ {
+			copy(dx[(b*g.cin+c)*hw:(b*g.cin+c+1)*hw], dxt[c*nhw+b*hw:c*nhw+(b+1)*hw])
 		}
-	})
+	}
 }
 
-// gradKernel computes dw = Σₙ x[n] · gather(dy[n])ᵀ, [cin, cout·kh·kw].
-// dw is overwritten entirely. Batch items are split among workers, each
-// accumulating into its own buffer (worker 0 into dw); the partial sums
-// are added in worker order, so the result is deterministic.
+// gradKernel computes dw = Σ_b x[b] · gather(dy[b])ᵀ, [cin, cout·kh·kw],
+// as one GEMM over the batch. dw is overwritten entirely.
 func gradKernel[T float](g geom, x, dy, dw []T) {
-	rows, hw := g.colRows(), g.inPlane()
-	if g.n == 0 {
+	rows, nhw := g.colRows(), g.n*g.inPlane()
+	if nhw == 0 {
 		clear(dw)
 		return
 	}
-	workers := numWorkers(g.n)
-	partial := make([][]T, workers)
-	partial[0] = dw
-	for i := 1; i < workers; i++ {
-		partial[i] = make([]T, len(dw))
-	}
-	parallelFor(g.n, workers, func(wk, lo, hi int) {
-		acc := partial[wk]
-		cols := make([]T, rows*hw)
+	cols := gatherAll(g, dy)
+	defer putBuf(cols)
+	xt, release := channelMajor(g, x)
+	defer release()
+	gemm(false, true, g.cin, rows, nhw, xt, nhw, cols, nhw, 0, dw, rows)
+}
+
+// gatherAll gathers every image of dy into a pooled column matrix
+// [cout·kh·kw, n·h·w]; the caller returns it with putBuf.
+func gatherAll[T float](g geom, dy []T) []T {
+	rows, hw, nhw := g.colRows(), g.inPlane(), g.n*g.inPlane()
+	cols := getBuf[T](rows * nhw)
+	parallelFor(g.n, numWorkers(g.n), func(_, lo, hi int) {
 		for b := lo; b < hi; b++ {
-			gather(g, dy[b*g.outItem():(b+1)*g.outItem()], cols)
-			var beta T
-			if b > lo {
-				beta = 1
-			}
-			gemm(false, true, g.cin, rows, hw, x[b*g.inItem():(b+1)*g.inItem()], hw, cols, hw, beta, acc, rows)
+			gather(g, dy[b*g.outItem():(b+1)*g.outItem()], cols, nhw, b*hw)
 		}
 	})
-	for _, p := range partial[1:] {
-		for i, v := range p {
-			dw[i] += v
+	return cols
+}
+
+// channelMajor returns x [n, cin, h·w] in the layout [cin, n·h·w] and a
+// function that releases the buffer. With one channel or one image the
+// layouts coincide and x itself is returned.
+func channelMajor[T float](g geom, x []T) ([]T, func()) {
+	if g.cin == 1 || g.n == 1 {
+		return x, func() {}
+	}
+	hw, nhw := g.inPlane(), g.n*g.inPlane()
+	xt := getBuf[T](g.cin * nhw)
+	for b := 0; b < g.n; b++ {
+		for c := 0; c < g.cin; c++ {
+			copy(xt[c*nhw+b*hw:c*nhw+(b+1)*hw], x[(b*g.cin+c)*hw:(b*g.cin+c+1)*hw])
 		}
 	}
+	return xt, func() { putBuf(xt) }
 }
