@@ -140,9 +140,27 @@ func adamUpdate32(p, g, m, v []float32, c AdamConfig, bc1, bc2 float64) {
 	parallelChunks(len(p), func(lo, hi int) { k.update(p[lo:hi], g[lo:hi], m[lo:hi], v[lo:hi]) })
 }
 
+// adamConst32 holds the float32 constants of one adamUpdate32 call: the
+// decay rates b1 = β1, b2 = β2 and their complements c1 = 1 − β1,
+// c2 = 1 − β2, step = α/(1 − β1ᵗ), isb2 = 1/√(1 − β2ᵗ) and eps = ε. The
+// assembly in adam_amd64.s reads its fields by offset: keep their order.
 type adamConst32 struct{ b1, c1, b2, c2, step, isb2, eps float32 }
 
+// update applies the Adam step of k to p, m and v given the gradient g
+// (g, m and v at least as long as p, and none overlapping another). It runs
+// the vector kernel adamBulk, where there is one (AVX on amd64), on a
+// leading multiple of its width and updateGo on the rest; both give
+// bit-identical results.
 func (k adamConst32) update(p, g, m, v []float32) {
+	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
+	n := adamBulk(&k, p, g, m, v)
+	k.updateGo(p[n:], g[n:], m[n:], v[n:])
+}
+
+// updateGo is update in plain Go, the reference for adamBulk: the Go
+// compiler does not fuse its multiply-adds, so a vector kernel that keeps
+// its order of operations reproduces it bit for bit.
+func (k adamConst32) updateGo(p, g, m, v []float32) {
 	g, m, v = g[:len(p)], m[:len(p)], v[:len(p)]
 	for i := range p {
 		gi := g[i]
