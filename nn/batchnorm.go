@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/gogan/gogan/ops"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -55,14 +56,13 @@ func (bn *BatchNorm) Apply(b *Builder, x *G.Node) (*G.Node, error) {
 	wrap := func(err error) error { return fmt.Errorf("nn: batch norm %s: %w", bn.Scale.Name, err) }
 	shape := x.Shape()
 	features := bn.Scale.Value.Shape()[0]
-	var axes []int
 	var statShape tensor.Shape
 	var pattern []byte
 	switch len(shape) {
 	case 2:
-		axes, statShape, pattern = []int{0}, tensor.Shape{1, features}, []byte{0}
+		statShape, pattern = tensor.Shape{1, features}, []byte{0}
 	case 4:
-		axes, statShape, pattern = []int{0, 2, 3}, tensor.Shape{1, features, 1, 1}, []byte{0, 2, 3}
+		statShape, pattern = tensor.Shape{1, features, 1, 1}, []byte{0, 2, 3}
 	default:
 		return nil, wrap(fmt.Errorf("input shape %v: want [batch, features] or [batch, channels, h, w]", shape))
 	}
@@ -72,29 +72,15 @@ func (bn *BatchNorm) Apply(b *Builder, x *G.Node) (*G.Node, error) {
 	count := shape.TotalSize() / features
 	reshape := func(n *G.Node) (*G.Node, error) { return G.Reshape(n, statShape) }
 
-	var mean, variance *G.Node
-	var err error
 	if b.mode == Training {
-		if mean, err = G.Mean(x, axes...); err != nil {
-			return nil, wrap(err)
-		}
-	} else {
-		mean = b.Node(bn.RunMean)
-	}
-	meanR, err := reshape(mean)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	centred, err := G.BroadcastSub(x, meanR, nil, pattern)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	if b.mode == Training {
-		sq, err := G.Square(centred)
+		// Fused ops: the batch statistics and the normalisation, with a
+		// gradient that makes two passes over x and dy.
+		mean, variance, err := ops.BatchStats(x)
 		if err != nil {
 			return nil, wrap(err)
 		}
-		if variance, err = G.Mean(sq, axes...); err != nil {
+		y, err := ops.BatchNorm(x, b.Node(bn.Scale), b.Node(bn.Shift), bn.Epsilon)
+		if err != nil {
 			return nil, wrap(err)
 		}
 		// The tape machine may reuse the statistics' memory later in the
@@ -103,9 +89,19 @@ func (bn *BatchNorm) Apply(b *Builder, x *G.Node) (*G.Node, error) {
 		G.Read(mean, st.mean)
 		G.Read(variance, st.variance)
 		b.norms = append(b.norms, st)
-	} else {
-		variance = b.Node(bn.RunVar)
+		return y, nil
 	}
+
+	mean := b.Node(bn.RunMean)
+	meanR, err := reshape(mean)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	centred, err := G.BroadcastSub(x, meanR, nil, pattern)
+	if err != nil {
+		return nil, wrap(err)
+	}
+	variance := b.Node(bn.RunVar)
 	eps := G.NewConstant(castScalar(x.Dtype(), bn.Epsilon))
 	varEps, err := G.Add(variance, eps)
 	if err != nil {

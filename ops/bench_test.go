@@ -110,3 +110,34 @@ func BenchmarkConvTranspose2dForwardBackward(b *testing.B) {
 		b.Run(c.name+"/graph", func(b *testing.B) { benchGraph(b, c, true) })
 	}
 }
+
+// BenchmarkGatherScatter times im2col and col2im over a batch of 64 at the
+// geometry of the reference DCGAN's largest layers (kernel 4, stride 2,
+// padding 1, 64 channels at 14×14 ↔ 128 at 7×7).
+func BenchmarkGatherScatter(b *testing.B) {
+	p := convTParams{strideH: 2, strideW: 2, padH: 1, padW: 1}
+	gm, err := p.geometry(tensor.Shape{64, 128, 7, 7}, tensor.Shape{128, 64, 4, 4})
+	if err != nil {
+		b.Fatal(err)
+	}
+	y := make([]float32, gm.n*gm.outItem())
+	for i := range y {
+		y[i] = float32(i % 7)
+	}
+	b.Run("gather", func(b *testing.B) {
+		for i := 0; i < b.N; i++ {
+			putBuf(gatherAll(gm, y))
+		}
+	})
+	b.Run("scatter", func(b *testing.B) {
+		cols := gatherAll(gm, y)
+		out := make([]float32, gm.outItem())
+		b.ResetTimer()
+		for i := 0; i < b.N; i++ {
+			for n := 0; n < gm.n; n++ {
+				clear(out)
+				scatter(gm, cols, out, gm.n*gm.inPlane(), n*gm.inPlane())
+			}
+		}
+	})
+}
