@@ -34,103 +34,88 @@ func (g geom) outItem() int { return g.cout * g.hout * g.wout }
 // inItem is the number of input elements per batch item.
 func (g geom) inItem() int { return g.cin * g.h * g.w }
 
-// validRange returns the half-open range [lo, hi) of input positions i in
-// [0, n) for which the output position i·s − p + k lies in [0, out).
-func validRange(k, s, p, n, out int) (lo, hi int) {
-	if d := p - k; d > 0 {
-		lo = (d + s - 1) / s
+// tapTable returns, for every kernel tap t = ki·kw + kj and input position
+// p = i·w + j, the offset in an output plane [hout, wout] that the tap
+// touches, (i·sh − ph + ki)·wout + (j·sw − pw + kj), or hout·wout where
+// that position lies outside the plane: gather and scatter work on a copy
+// of the plane padded with one zero slot there, so each image-tap is one
+// flat loop with no bounds logic. Tables are cached per geometry (a few
+// KB each).
+func tapTable(g geom) []int32 {
+	key := g
+	key.n = 0 // the table does not depend on the batch size
+	if t, ok := tapTables.Load(key); ok {
+		return t.([]int32)
 	}
-	t := out - 1 + p - k
-	if t < 0 {
-		return 0, 0
+	plane, hw := g.hout*g.wout, g.inPlane()
+	tab := make([]int32, g.kh*g.kw*hw)
+	for ki := 0; ki < g.kh; ki++ {
+		for kj := 0; kj < g.kw; kj++ {
+			row := tab[(ki*g.kw+kj)*hw : (ki*g.kw+kj+1)*hw]
+			for i := 0; i < g.h; i++ {
+				for j := 0; j < g.w; j++ {
+					oi, oj := i*g.sh-g.ph+ki, j*g.sw-g.pw+kj
+					off := plane
+					if oi >= 0 && oi < g.hout && oj >= 0 && oj < g.wout {
+						off = oi*g.wout + oj
+					}
+					row[i*g.w+j] = int32(off)
+				}
+			}
+		}
 	}
-	hi = t/s + 1
-	if hi > n {
-		hi = n
-	}
-	if lo > hi {
-		lo = hi
-	}
-	return lo, hi
+	t, _ := tapTables.LoadOrStore(key, tab)
+	return t.([]int32)
 }
+
+var tapTables sync.Map // geom (n = 0) → []int32
 
 // gather is im2col for the transposed convolution's output space: for one
 // batch item y [cout, hout, wout] it fills the h·w columns starting at
 // column off of cols, a [cout·kh·kw, ld] matrix, with
 // cols[(co,ki,kj), off+(i,j)] = y[co, i·sh−ph+ki, j·sw−pw+kj], or 0 where
 // that position is outside y. Every element of those columns is written.
-func gather[T float](g geom, y, cols []T, ld, off int) {
-	hw := g.inPlane()
+// pad is scratch space of at least hout·wout + 1 elements.
+func gather[T float](g geom, y, cols, pad []T, ld, off int) {
+	plane, hw, taps := g.hout*g.wout, g.inPlane(), g.kh*g.kw
+	tab := tapTable(g)
+	pad = pad[:plane+1]
+	pad[plane] = 0
 	for co := 0; co < g.cout; co++ {
-		ych := y[co*g.hout*g.wout : (co+1)*g.hout*g.wout]
-		for ki := 0; ki < g.kh; ki++ {
-			ilo, ihi := validRange(ki, g.sh, g.ph, g.h, g.hout)
-			for kj := 0; kj < g.kw; kj++ {
-				jlo, jhi := validRange(kj, g.sw, g.pw, g.w, g.wout)
-				r := ((co*g.kh+ki)*g.kw+kj)*ld + off
-				row := cols[r : r+hw]
-				clear(row[:ilo*g.w])
-				clear(row[ihi*g.w:])
-				for i := ilo; i < ihi; i++ {
-					dst := row[i*g.w : (i+1)*g.w]
-					clear(dst[:jlo])
-					clear(dst[jhi:])
-					if jlo >= jhi {
-						continue
-					}
-					oy := (i*g.sh - g.ph + ki) * g.wout
-					ox := jlo*g.sw - g.pw + kj
-					src := ych[oy : oy+g.wout]
-					if g.sw == 1 {
-						copy(dst[jlo:jhi], src[ox:ox+jhi-jlo])
-						continue
-					}
-					for j := jlo; j < jhi; j++ {
-						dst[j] = src[ox]
-						ox += g.sw
-					}
-				}
+		copy(pad[:plane], y[co*plane:(co+1)*plane])
+		for t := 0; t < taps; t++ {
+			idx := tab[t*hw : (t+1)*hw]
+			r := (co*taps+t)*ld + off
+			d := cols[r : r+hw]
+			d = d[:len(idx)]
+			for p, si := range idx {
+				d[p] = pad[si]
 			}
 		}
 	}
 }
 
-// scatter is col2im, the adjoint of gather: for one batch item it adds
-// cols[(co,ki,kj), off+(i,j)] (cols a [cout·kh·kw, ld] matrix) into
-// y[co, i·sh−ph+ki, j·sw−pw+kj] for every position inside y. y must be
-// zeroed by the caller.
-func scatter[T float](g geom, cols, y []T, ld, off int) {
-	hw := g.inPlane()
+// scatter is col2im, the adjoint of gather: for one batch item it sets
+// y[co, o] to the sum of cols[(co,ki,kj), off+(i,j)] (cols a
+// [cout·kh·kw, ld] matrix) over the taps and positions with
+// (i·sh−ph+ki, j·sw−pw+kj) = o, in tap order. y is overwritten. acc is
+// scratch space of at least hout·wout + 1 elements.
+func scatter[T float](g geom, cols, y, acc []T, ld, off int) {
+	plane, hw, taps := g.hout*g.wout, g.inPlane(), g.kh*g.kw
+	tab := tapTable(g)
+	acc = acc[:plane+1]
 	for co := 0; co < g.cout; co++ {
-		ych := y[co*g.hout*g.wout : (co+1)*g.hout*g.wout]
-		for ki := 0; ki < g.kh; ki++ {
-			ilo, ihi := validRange(ki, g.sh, g.ph, g.h, g.hout)
-			for kj := 0; kj < g.kw; kj++ {
-				jlo, jhi := validRange(kj, g.sw, g.pw, g.w, g.wout)
-				if jlo >= jhi {
-					continue
-				}
-				r := ((co*g.kh+ki)*g.kw+kj)*ld + off
-				row := cols[r : r+hw]
-				for i := ilo; i < ihi; i++ {
-					src := row[i*g.w+jlo : i*g.w+jhi]
-					oy := (i*g.sh - g.ph + ki) * g.wout
-					ox := jlo*g.sw - g.pw + kj
-					dst := ych[oy : oy+g.wout]
-					if g.sw == 1 {
-						dst = dst[ox : ox+len(src)]
-						for j, v := range src {
-							dst[j] += v
-						}
-						continue
-					}
-					for _, v := range src {
-						dst[ox] += v
-						ox += g.sw
-					}
-				}
+		clear(acc)
+		for t := 0; t < taps; t++ {
+			idx := tab[t*hw : (t+1)*hw]
+			r := (co*taps+t)*ld + off
+			src := cols[r : r+hw]
+			src = src[:len(idx)]
+			for p, di := range idx {
+				acc[di] += src[p]
 			}
 		}
+		copy(y[co*plane:(co+1)*plane], acc[:plane])
 	}
 }
 
@@ -205,10 +190,9 @@ func forward[T float](g geom, x, w, y []T) {
 	defer putBuf(cols)
 	gemm(true, false, rows, nhw, g.cin, w, rows, xt, nhw, 0, cols, nhw)
 	parallelFor(g.n, numWorkers(g.n), func(_, lo, hi int) {
+		acc := make([]T, g.hout*g.wout+1)
 		for b := lo; b < hi; b++ {
-			yb := y[b*g.outItem() : (b+1)*g.outItem()]
-			clear(yb)
-			scatter(g, cols, yb, nhw, b*hw)
+			scatter(g, cols, y[b*g.outItem():(b+1)*g.outItem()], acc, nhw, b*hw)
 		}
 	})
 }
@@ -259,8 +243,9 @@ func gatherAll[T float](g geom, dy []T) []T {
 	rows, hw, nhw := g.colRows(), g.inPlane(), g.n*g.inPlane()
 	cols := getBuf[T](rows * nhw)
 	parallelFor(g.n, numWorkers(g.n), func(_, lo, hi int) {
+		pad := make([]T, g.hout*g.wout+1)
 		for b := lo; b < hi; b++ {
-			gather(g, dy[b*g.outItem():(b+1)*g.outItem()], cols, nhw, b*hw)
+			gather(g, dy[b*g.outItem():(b+1)*g.outItem()], cols, pad, nhw, b*hw)
 		}
 	})
 	return cols
