@@ -668,7 +668,7 @@ func (t *Trainer) check(p *phase, who string) (float64, error) {
 		}
 		for i, g := range p.grads[n] {
 			p.gradT[n][i] = g.(*tensor.Dense)
-			if s := sum(p.gradT[n][i]); math.IsNaN(s) || math.IsInf(s, 0) {
+			if !allFinite(p.gradT[n][i]) {
 				return loss, fmt.Errorf("gan: step %d: %s gradient %d (of shape %v) is not finite; weights left as they were before this update: %w",
 					t.step+1, name, i, p.gradT[n][i].Shape(), ErrNonFinite)
 			}
@@ -856,19 +856,58 @@ func scalar(v G.Value) float64 {
 	return math.NaN()
 }
 
-func sum(t *tensor.Dense) float64 {
-	s := 0.0
+// allFinite reports whether every element of t is finite. x·0 is 0 for a
+// finite x and NaN for ±Inf or NaN, so the sum of x·0 over t is 0 exactly
+// when all elements are finite (a plain sum could overflow); eight
+// accumulators keep the loop from waiting on one add chain.
+func allFinite(t *tensor.Dense) bool {
 	switch d := t.Data().(type) {
 	case []float32:
-		for _, v := range d {
-			s += float64(v)
-		}
+		return finite32(d)
 	case []float64:
-		for _, v := range d {
-			s += v
-		}
+		return finite64(d)
+	case float32: // one-element tensors report their data as a scalar
+		return finite32([]float32{d})
+	case float64:
+		return finite64([]float64{d})
 	}
-	return s
+	return true
+}
+
+func finite32(d []float32) bool {
+	var a [8]float32
+	i := 0
+	for ; i+8 <= len(d); i += 8 {
+		v := d[i : i+8 : i+8]
+		a[0] += v[0] * 0
+		a[1] += v[1] * 0
+		a[2] += v[2] * 0
+		a[3] += v[3] * 0
+		a[4] += v[4] * 0
+		a[5] += v[5] * 0
+		a[6] += v[6] * 0
+		a[7] += v[7] * 0
+	}
+	for ; i < len(d); i++ {
+		a[0] += d[i] * 0
+	}
+	return a[0]+a[1]+a[2]+a[3]+a[4]+a[5]+a[6]+a[7] == 0
+}
+
+func finite64(d []float64) bool {
+	var a [4]float64
+	i := 0
+	for ; i+4 <= len(d); i += 4 {
+		v := d[i : i+4 : i+4]
+		a[0] += v[0] * 0
+		a[1] += v[1] * 0
+		a[2] += v[2] * 0
+		a[3] += v[3] * 0
+	}
+	for ; i < len(d); i++ {
+		a[0] += d[i] * 0
+	}
+	return a[0]+a[1]+a[2]+a[3] == 0
 }
 
 // clipD clamps the discriminator's learnable weights to [-clip, clip].

@@ -57,3 +57,16 @@ func TestDiversityErrors(t *testing.T) {
 	_, err = Diversity([]float32{1, 2, 3}, 2, 2)
 	require.ErrorContains(t, err, "3 values for 2 samples")
 }
+
+func TestSqDistMatchesDefinition(t *testing.T) {
+	for n := 0; n < 14; n++ {
+		a, b := make([]float32, n), make([]float32, n)
+		want := 0.0
+		for k := range a {
+			a[k], b[k] = float32(k)*0.5-1, float32(k*k%5)
+			d := float64(a[k]) - float64(b[k])
+			want += d * d
+		}
+		require.InDelta(t, want, sqDist(a, b), 1e-12, "length %d", n)
+	}
+}
