@@ -53,7 +53,7 @@ func BatchNorm(x, scale, shift *G.Node, eps float64) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ops: BatchNorm: %w", err)
 	}
-	y, err := G.ApplyOp(op, x, mean, variance, scale, shift)
+	y, err := apply(op, x, mean, variance, scale, shift)
 	if err != nil {
 		return nil, fmt.Errorf("ops: BatchNorm: x %v, scale %v, shift %v: %w", x.Shape(), scale.Shape(), shift.Shape(), err)
 	}
@@ -77,10 +77,10 @@ func BatchStats(x *G.Node) (mean, variance *G.Node, err error) {
 	if _, _, err := (bnOp{kind: bnMean, rank: rank}).resolve([]tensor.Shape{x.Shape()}); err != nil {
 		return nil, nil, err
 	}
-	if mean, err = G.ApplyOp(bnOp{kind: bnMean, rank: rank}, x); err != nil {
+	if mean, err = apply(bnOp{kind: bnMean, rank: rank}, x); err != nil {
 		return nil, nil, fmt.Errorf("ops: BatchStats: %w", err)
 	}
-	if variance, err = G.ApplyOp(bnOp{kind: bnVar, rank: rank}, x, mean); err != nil {
+	if variance, err = apply(bnOp{kind: bnVar, rank: rank}, x, mean); err != nil {
 		return nil, nil, fmt.Errorf("ops: BatchStats: %w", err)
 	}
 	return mean, variance, nil
@@ -129,10 +129,13 @@ var bnArgNames = [...][]string{
 // and writes X-shaped outputs elementwise, so a preallocated output that
 // aliases an input of its shape is safe.
 type bnOp struct {
-	kind bnKind
-	rank int     // rank of x: 2 or 4
-	eps  float64 // bnForward, bnSums, bnGradX
+	kind  bnKind
+	rank  int       // rank of x: 2 or 4
+	eps   float64   // bnForward, bnSums, bnGradX
+	cache *outCache // set by apply; not part of the op's identity
 }
+
+func (op bnOp) withCache(c *outCache) G.Op { op.cache = c; return op }
 
 var (
 	_ G.Op              = bnOp{}
@@ -299,19 +302,19 @@ func (op bnOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 		return nil, fmt.Errorf("ops: %v: expected 5 inputs, got %d", op, len(inputs))
 	}
 	x, mean, variance, scale := inputs[0], inputs[1], inputs[2], inputs[3]
-	sums, err := G.ApplyOp(bnOp{kind: bnSums, rank: op.rank, eps: op.eps}, x, mean, variance, grad)
+	sums, err := apply(bnOp{kind: bnSums, rank: op.rank, eps: op.eps}, x, mean, variance, grad)
 	if err != nil {
 		return nil, err
 	}
-	dx, err := G.ApplyOp(bnOp{kind: bnGradX, rank: op.rank, eps: op.eps}, x, mean, variance, scale, sums, grad)
+	dx, err := apply(bnOp{kind: bnGradX, rank: op.rank, eps: op.eps}, x, mean, variance, scale, sums, grad)
 	if err != nil {
 		return nil, err
 	}
-	dScale, err := G.ApplyOp(bnOp{kind: bnSumRow1, rank: op.rank}, sums)
+	dScale, err := apply(bnOp{kind: bnSumRow1, rank: op.rank}, sums)
 	if err != nil {
 		return nil, err
 	}
-	dShift, err := G.ApplyOp(bnOp{kind: bnSumRow0, rank: op.rank}, sums)
+	dShift, err := apply(bnOp{kind: bnSumRow0, rank: op.rank}, sums)
 	if err != nil {
 		return nil, err
 	}
@@ -349,7 +352,7 @@ func (op bnOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error)
 	}
 	var out *tensor.Dense
 	if prealloc == nil {
-		out = tensor.New(tensor.Of(dt), tensor.WithShape(outShape...))
+		out = op.cache.get(dt, outShape)
 	} else {
 		p, ok := prealloc.(*tensor.Dense)
 		switch {

@@ -55,7 +55,7 @@ func Conv2d(x, w *G.Node, stride, pad [2]int) (*G.Node, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ops: Conv2d: %w", err)
 	}
-	out, err := G.ApplyOp(op, x, w)
+	out, err := apply(op, x, w)
 	if err != nil {
 		return nil, fmt.Errorf("ops: Conv2d: x %v, w %v: %w", x.Shape(), w.Shape(), err)
 	}
@@ -72,6 +72,8 @@ func Conv2d(x, w *G.Node, stride, pad [2]int) (*G.Node, error) {
 type conv2dOp struct {
 	inner convTransposeGradInputOp
 }
+
+func (op conv2dOp) withCache(c *outCache) G.Op { op.inner.cache = c; return op }
 
 var (
 	_ G.Op              = conv2dOp{}

@@ -52,7 +52,7 @@ func ConvTranspose2d(x, w *G.Node, stride, pad, outputPad [2]int) (*G.Node, erro
 	if _, err := op.geometry(x.Shape(), w.Shape()); err != nil {
 		return nil, fmt.Errorf("ops: ConvTranspose2d: %w", err)
 	}
-	out, err := G.ApplyOp(op, x, w)
+	out, err := apply(op, x, w)
 	if err != nil {
 		return nil, fmt.Errorf("ops: ConvTranspose2d: x %v, w %v: %w", x.Shape(), w.Shape(), err)
 	}
@@ -73,7 +73,11 @@ type convTParams struct {
 	strideH, strideW int
 	padH, padW       int
 	outPadH, outPadW int
+	cache            *outCache // set by apply; not part of the op's identity
 }
+
+// outputs returns the op node's output cache.
+func (p convTParams) outputs() *outCache { return p.cache }
 
 func (p convTParams) String() string {
 	return fmt.Sprintf("stride=(%d,%d) pad=(%d,%d) outputPad=(%d,%d)", p.strideH, p.strideW, p.padH, p.padW, p.outPadH, p.outPadW)
@@ -128,6 +132,8 @@ func (p convTParams) geometry(xs, ws tensor.Shape) (geom, error) {
 // w [Cin, Cout, kH, kW], output [N, Cout, Hout, Wout].
 type convTransposeOp struct{ convTParams }
 
+func (op convTransposeOp) withCache(c *outCache) G.Op { op.cache = c; return op }
+
 var (
 	_ G.Op              = convTransposeOp{}
 	_ G.SDOp            = convTransposeOp{}
@@ -180,11 +186,11 @@ func (op convTransposeOp) SymDiff(inputs G.Nodes, output, grad *G.Node) (G.Nodes
 	if len(xs) != 4 || len(ws) != 4 {
 		return nil, fmt.Errorf("ops: %v: expected 4-D inputs, got x %v, w %v", op, xs, ws)
 	}
-	dx, err := G.ApplyOp(convTransposeGradInputOp{op.convTParams, xs[2], xs[3]}, grad, w)
+	dx, err := apply(convTransposeGradInputOp{op.convTParams, xs[2], xs[3]}, grad, w)
 	if err != nil {
 		return nil, fmt.Errorf("ops: %v: gradient w.r.t. x: %w", op, err)
 	}
-	dw, err := G.ApplyOp(convTransposeGradKernelOp{op.convTParams, ws[2], ws[3]}, x, grad)
+	dw, err := apply(convTransposeGradKernelOp{op.convTParams, ws[2], ws[3]}, x, grad)
 	if err != nil {
 		return nil, fmt.Errorf("ops: %v: gradient w.r.t. w: %w", op, err)
 	}

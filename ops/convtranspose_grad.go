@@ -20,6 +20,8 @@ type convTransposeGradInputOp struct {
 	inH, inW int
 }
 
+func (op convTransposeGradInputOp) withCache(c *outCache) G.Op { op.cache = c; return op }
+
 var (
 	_ G.Op              = convTransposeGradInputOp{}
 	_ G.SDOp            = convTransposeGradInputOp{}
@@ -74,11 +76,11 @@ func (op convTransposeGradInputOp) SymDiff(inputs G.Nodes, output, grad *G.Node)
 	if len(ws) != 4 {
 		return nil, fmt.Errorf("ops: %v: expected 4-D w, got %v", op, ws)
 	}
-	ddy, err := G.ApplyOp(convTransposeOp{op.convTParams}, grad, w)
+	ddy, err := apply(convTransposeOp{op.convTParams}, grad, w)
 	if err != nil {
 		return nil, fmt.Errorf("ops: %v: gradient w.r.t. dy: %w", op, err)
 	}
-	dw, err := G.ApplyOp(convTransposeGradKernelOp{op.convTParams, ws[2], ws[3]}, grad, dy)
+	dw, err := apply(convTransposeGradKernelOp{op.convTParams, ws[2], ws[3]}, grad, dy)
 	if err != nil {
 		return nil, fmt.Errorf("ops: %v: gradient w.r.t. w: %w", op, err)
 	}
@@ -94,6 +96,8 @@ type convTransposeGradKernelOp struct {
 	convTParams
 	kH, kW int
 }
+
+func (op convTransposeGradKernelOp) withCache(c *outCache) G.Op { op.cache = c; return op }
 
 var (
 	_ G.Op              = convTransposeGradKernelOp{}
@@ -149,11 +153,11 @@ func (op convTransposeGradKernelOp) SymDiff(inputs G.Nodes, output, grad *G.Node
 	if len(xs) != 4 {
 		return nil, fmt.Errorf("ops: %v: expected 4-D x, got %v", op, xs)
 	}
-	dx, err := G.ApplyOp(convTransposeGradInputOp{op.convTParams, xs[2], xs[3]}, dy, grad)
+	dx, err := apply(convTransposeGradInputOp{op.convTParams, xs[2], xs[3]}, dy, grad)
 	if err != nil {
 		return nil, fmt.Errorf("ops: %v: gradient w.r.t. x: %w", op, err)
 	}
-	ddy, err := G.ApplyOp(convTransposeOp{op.convTParams}, x, grad)
+	ddy, err := apply(convTransposeOp{op.convTParams}, x, grad)
 	if err != nil {
 		return nil, fmt.Errorf("ops: %v: gradient w.r.t. dy: %w", op, err)
 	}

@@ -29,7 +29,7 @@ func (c convCase) outHW() (int, int) {
 		ConvTranspose2dOutputSize(c.w, c.kw, c.stride[1], c.pad[1], c.outPad[1])
 }
 func (c convCase) params() convTParams {
-	return convTParams{c.stride[0], c.stride[1], c.pad[0], c.pad[1], c.outPad[0], c.outPad[1]}
+	return convTParams{strideH: c.stride[0], strideW: c.stride[1], padH: c.pad[0], padW: c.pad[1], outPadH: c.outPad[0], outPadW: c.outPad[1]}
 }
 
 var forwardCases = []convCase{

@@ -22,11 +22,17 @@ func LeakyReLU(x *G.Node, slope float64) (*G.Node, error) {
 	if err := checkDtype(x.Dtype()); err != nil {
 		return nil, fmt.Errorf("ops: LeakyReLU: %w", err)
 	}
-	return G.ApplyOp(leakyReLUOp{slope: slope}, x)
+	return apply(leakyReLUOp{slope: slope}, x)
 }
 
 // leakyReLUOp is y = x ≥ 0 ? x : slope·x.
-type leakyReLUOp struct{ slope float64 }
+type leakyReLUOp struct {
+	slope float64
+	cache *outCache // set by apply; not part of the op's identity
+}
+
+func (op leakyReLUOp) withCache(c *outCache) G.Op { op.cache = c; return op }
+func (op leakyReLUOp) outputs() *outCache         { return op.cache }
 
 func (op leakyReLUOp) Arity() int { return 1 }
 func (op leakyReLUOp) Type() hm.Type {
@@ -68,7 +74,7 @@ func (op leakyReLUOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value,
 func (op leakyReLUOp) DiffWRT(int) []bool { return []bool{true} }
 
 func (op leakyReLUOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	dx, err := G.ApplyOp(leakyReLUGradOp(op), inputs[0], grad)
+	dx, err := apply(leakyReLUGradOp(op), inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -78,7 +84,13 @@ func (op leakyReLUOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) 
 // leakyReLUGradOp is dx = x ≥ 0 ? dy : slope·dy for inputs (x, dy). It is
 // linear in dy, so it is its own derivative with respect to dy; x only
 // selects, and gets no gradient.
-type leakyReLUGradOp struct{ slope float64 }
+type leakyReLUGradOp struct {
+	slope float64
+	cache *outCache // set by apply; not part of the op's identity
+}
+
+func (op leakyReLUGradOp) withCache(c *outCache) G.Op { op.cache = c; return op }
+func (op leakyReLUGradOp) outputs() *outCache         { return op.cache }
 
 func (op leakyReLUGradOp) Arity() int { return 2 }
 func (op leakyReLUGradOp) Type() hm.Type {
@@ -118,7 +130,7 @@ func (op leakyReLUGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Va
 func (op leakyReLUGradOp) DiffWRT(int) []bool { return []bool{false, true} }
 
 func (op leakyReLUGradOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
-	d, err := G.ApplyOp(op, inputs[0], grad)
+	d, err := apply(op, inputs[0], grad)
 	if err != nil {
 		return nil, err
 	}
@@ -183,7 +195,11 @@ func elementwise(op G.Op, prealloc G.Value, vals []G.Value,
 		!p.IsMaterializable() && p.IsNativelyAccessible() {
 		out = p // elementwise kernels may write over an aliased input safely
 	} else {
-		out = tensor.New(tensor.Of(a.Dtype()), tensor.WithShape(a.Shape().Clone()...))
+		var c *outCache
+		if o, ok := op.(interface{ outputs() *outCache }); ok {
+			c = o.outputs()
+		}
+		out = c.get(a.Dtype(), a.Shape())
 	}
 	switch a.Dtype() {
 	case tensor.Float64:

@@ -94,7 +94,7 @@ func TestLeakyReLUErrors(t *testing.T) {
 	x := G.NewMatrix(g, tensor.Int, G.WithShape(2, 2), G.WithName("x"))
 	_, err = LeakyReLU(x, 0.2)
 	require.Error(t, err)
-	_, err = leakyReLUGradOp{0.2}.Do(tensor.New(tensor.WithBacking([]float64{1, 2})), tensor.New(tensor.WithBacking([]float64{1})))
+	_, err = leakyReLUGradOp{slope: 0.2}.Do(tensor.New(tensor.WithBacking([]float64{1, 2})), tensor.New(tensor.WithBacking([]float64{1})))
 	require.ErrorContains(t, err, "differ")
 }
 

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"hash/fnv"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -16,6 +17,8 @@ type convTOp interface {
 	// resolve validates the shapes of the two inputs and returns the
 	// geometry and the output shape.
 	resolve(a, b tensor.Shape) (geom, tensor.Shape, error)
+	// outputs returns the node's output cache (nil: allocate every run).
+	outputs() *outCache
 }
 
 // binaryType is a → a → a for 4-D tensors a.
@@ -100,7 +103,7 @@ func execute(op convTOp, prealloc G.Value, inputs []G.Value) (G.Value, error) {
 
 	var out *tensor.Dense
 	if prealloc == nil {
-		out = tensor.New(tensor.Of(dt), tensor.WithShape(outShape...))
+		out = op.outputs().get(dt, outShape)
 	} else {
 		p, ok := prealloc.(*tensor.Dense)
 		switch {
@@ -148,4 +151,45 @@ func run[T float](op convTOp, g geom, a, b, out []T) error {
 	}
 	kernel(g, a, b, out)
 	return nil
+}
+
+// outCache keeps an op node's output tensor between runs of a machine, so
+// that a training step does not allocate (and the runtime does not zero)
+// every intermediate value anew: Gorgonia's tape machine preallocates
+// outputs only for ops that call extern, and its Reset drops them. As with
+// Gorgonia's preallocated values, a node's value is valid until the
+// machine runs again. Every node gets its own cache (see apply); a nil
+// cache allocates every time.
+type outCache struct {
+	mu sync.Mutex
+	t  *tensor.Dense
+}
+
+// get returns the cached tensor if its dtype and shape match, else a new
+// one, which it caches.
+func (c *outCache) get(dt tensor.Dtype, shape tensor.Shape) *tensor.Dense {
+	if c == nil {
+		return tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.t != nil && c.t.Dtype() == dt && c.t.Shape().Eq(shape) && !c.t.IsMaterializable() {
+		return c.t
+	}
+	c.t = tensor.New(tensor.Of(dt), tensor.WithShape(shape.Clone()...))
+	return c.t
+}
+
+// cachingOp is an op of this package that keeps its output in an
+// outCache.
+type cachingOp interface {
+	G.Op
+	withCache(*outCache) G.Op
+}
+
+// apply adds op to the graph with a cache of its own: op values are copied
+// freely (a gradient op is built from its forward op's fields), so the
+// cache is attached here, once per node, and never shared.
+func apply(op cachingOp, children ...*G.Node) (*G.Node, error) {
+	return G.ApplyOp(op.withCache(new(outCache)), children...)
 }
