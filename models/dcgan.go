@@ -216,12 +216,8 @@ func (l convLayer) finish(b *nn.Builder, y *G.Node, act nn.Activation) (*G.Node,
 
 // addChannelBias adds bias [C] to every position of y [N, C, H, W].
 func addChannelBias(b *nn.Builder, y *G.Node, bias *nn.Param) (*G.Node, error) {
-	c := bias.Value.Shape()[0]
-	r, err := G.Reshape(b.Node(bias), tensor.Shape{1, c, 1, 1})
+	y, err := ops.AddBias(y, b.Node(bias))
 	if err != nil {
-		return nil, fmt.Errorf("bias %s: %w", bias.Name, err)
-	}
-	if y, err = G.BroadcastAdd(y, r, nil, []byte{0, 2, 3}); err != nil {
 		return nil, fmt.Errorf("bias %s: %w", bias.Name, err)
 	}
 	return y, nil

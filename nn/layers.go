@@ -21,12 +21,9 @@ func Dense(b *Builder, x *G.Node, w, bias *Param) (*G.Node, error) {
 	if bias == nil {
 		return y, nil
 	}
-	out := bias.Value.Shape()[0]
-	row, err := G.Reshape(b.Node(bias), tensor.Shape{1, out})
-	if err != nil {
-		return nil, fmt.Errorf("nn: dense %s: %w", bias.Name, err)
-	}
-	y, err = G.BroadcastAdd(y, row, nil, []byte{0})
+	// One op, not Reshape + BroadcastAdd (which materialises the bias
+	// repeated over the batch): same values.
+	y, err = ops.AddBias(y, b.Node(bias))
 	if err != nil {
 		return nil, fmt.Errorf("nn: dense %s: %w", bias.Name, err)
 	}

@@ -193,3 +193,38 @@ type cachingOp interface {
 func apply(op cachingOp, children ...*G.Node) (*G.Node, error) {
 	return G.ApplyOp(op.withCache(new(outCache)), children...)
 }
+
+// shapesOf returns the n input shapes an op's InferShape receives.
+func shapesOf(op G.Op, ds []G.DimSizer, n int) ([]tensor.Shape, error) {
+	if len(ds) != n {
+		return nil, fmt.Errorf("ops: %v: expected %d input shapes, got %d", op, n, len(ds))
+	}
+	out := make([]tensor.Shape, n)
+	for i, d := range ds {
+		s, ok := d.(tensor.Shape)
+		if !ok {
+			return nil, fmt.Errorf("ops: %v: expected tensor.Shape for input %d, got %T", op, i, d)
+		}
+		out[i] = s
+	}
+	return out, nil
+}
+
+// outputFor returns the tensor an op writes its result into: prealloc if
+// the machine gave one of the right dtype and shape, else the node's
+// cached output.
+func outputFor(op G.Op, c *outCache, prealloc G.Value, dt tensor.Dtype, shape tensor.Shape) (*tensor.Dense, error) {
+	if prealloc == nil {
+		return c.get(dt, shape), nil
+	}
+	p, ok := prealloc.(*tensor.Dense)
+	switch {
+	case !ok:
+		return nil, fmt.Errorf("ops: %v: preallocated value is %T, want *tensor.Dense", op, prealloc)
+	case p.Dtype() != dt || !p.Shape().Eq(shape):
+		return nil, fmt.Errorf("ops: %v: preallocated value is %v %v, want %v %v", op, p.Dtype(), p.Shape(), dt, shape)
+	case p.IsMaterializable() || !p.IsNativelyAccessible():
+		return nil, fmt.Errorf("ops: %v: preallocated value %v is a view or not accessible from Go", op, p.Shape())
+	}
+	return p, nil
+}
