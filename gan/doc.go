@@ -41,6 +41,10 @@
 // Each step then costs exactly what Algorithm 1 needs and nothing more:
 // per discriminator update one forward pass of G and two of D plus D's
 // backward pass; per generator update one forward pass of G and D and the
-// backward pass through both. No graph or machine is built after
-// NewTrainer: each run only refills the input tensors in place.
+// backward pass through both. Gorgonia's G.Grad also adds gradients
+// nobody reads (the input gradient of D's first layer; D's weight
+// gradients in the generator graph), so each machine is compiled on the
+// subgraph of the nodes the step reads (SubgraphRoots), which skips them.
+// No graph or machine is built after NewTrainer: each run only refills the
+// input tensors in place.
 package gan

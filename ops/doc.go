@@ -1,15 +1,28 @@
-// Package ops provides Gorgonia operations that Gorgonia itself lacks,
-// for use in GAN models.
+// Package ops provides Gorgonia operations that Gorgonia itself lacks, or
+// that it builds from many slow nodes, for use in GAN models.
 //
 // ConvTranspose2d is a 2-D transposed ("fractionally strided")
 // convolution with PyTorch's ConvTranspose2d semantics and kernel layout,
-// as used by DCGAN generators. It is a custom Gorgonia op implementing
-// G.Op, G.SDOp and G.UsePreallocDoer, so it works with G.Grad and the tape
-// machine like a built-in op; its gradients are themselves custom ops and
+// as used by DCGAN generators; Conv2d is the ordinary convolution on the
+// same kernels. Both are custom Gorgonia ops implementing G.Op, G.SDOp and
+// G.UsePreallocDoer, so they work with G.Grad and the tape machine like
+// built-in ops; their gradients are themselves custom ops and
 // differentiable, so second-order gradients (for example a gradient
-// penalty) also work. Forward and backward passes use an im2col/col2im
-// formulation with one matrix multiply (gonum BLAS) per batch item, spread
-// over GOMAXPROCS goroutines across the batch.
+// penalty) also work. They use an im2col/col2im formulation with one
+// matrix multiply per convolution over the whole batch (the BLAS's own
+// threads), with im2col and col2im spread over GOMAXPROCS goroutines.
+//
+// BatchNorm and BatchStats are training-mode batch normalisation with
+// closed-form gradients; AddBias adds a per-channel bias; LeakyReLU is
+// Gorgonia's six-node composite in one op (ReLU is LeakyReLU with slope 0).
+//
+// Matrix products go through gonum's BLAS interface: pure Go by default,
+// OpenBLAS with the build tag openblas (CGO_LDFLAGS=-lopenblas).
+//
+// Every node of these ops keeps its output tensor between runs of a
+// machine instead of allocating it anew, so, as with Gorgonia's
+// preallocated values, a node's value is valid until the machine runs
+// again; copy it (or use G.Read) to keep it.
 //
 // The ops run on the CPU only (no CUDA kernels) and provide no ADOp
 // (DoDiff), so they are not differentiable with the LispMachine's
