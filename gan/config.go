@@ -1,8 +1,12 @@
 package gan
 
 import (
+	"errors"
 	"fmt"
+	"strconv"
+	"strings"
 
+	"github.com/gogan/gogan/cuda"
 	"github.com/gogan/gogan/losses"
 )
 
@@ -27,6 +31,12 @@ type Config struct {
 	// and the samples Sample draws. The same seed, networks and data give
 	// the same training run, bit for bit, on the same machine.
 	Seed uint64
+	// Device selects where the trainer runs: "" or "cpu" (the default), or
+	// "cuda" / "cuda:N" for an NVIDIA GPU. The GPU training backend is not
+	// built yet (see package cuda), so NewTrainer refuses a GPU device with
+	// an error that says why: without the cuda build tag it wraps
+	// cuda.ErrNotBuilt.
+	Device string
 
 	// Pack is PacGAN's packing degree m (Lin et al. 2018; default 1, no
 	// packing): the discriminator judges m samples at once, concatenated
@@ -175,6 +185,9 @@ func (c Config) validate() error {
 	if c.InstanceNoise < 0 || c.InstanceNoiseSteps < 0 {
 		return fmt.Errorf("gan: config: InstanceNoise (%v) and InstanceNoiseSteps (%d) must not be negative", c.InstanceNoise, c.InstanceNoiseSteps)
 	}
+	if err := checkDevice(c.Device); err != nil {
+		return fmt.Errorf("gan: config: Device %q: %w", c.Device, err)
+	}
 	if err := c.GOptimizer.validate(); err != nil {
 		return fmt.Errorf("gan: config: GOptimizer: %w", err)
 	}
@@ -200,4 +213,33 @@ func (o OptimizerConfig) validate() error {
 		return fmt.Errorf("momentum must lie in [0, 1), got %v", o.Momentum)
 	}
 	return nil
+}
+
+// ErrNoGPUBackend is wrapped by NewTrainer's error for a GPU Device when
+// the program was built with the cuda tag and a device was found: the
+// bindings exist, the GPU training backend does not yet.
+var ErrNoGPUBackend = errors.New("training on a GPU is not implemented yet (package cuda binds the driver and cuBLAS only); use the CPU")
+
+// checkDevice accepts "", "cpu", and, where a GPU backend exists,
+// "cuda[:N]".
+func checkDevice(dev string) error {
+	switch {
+	case dev == "" || dev == "cpu":
+		return nil
+	case dev == "cuda" || strings.HasPrefix(dev, "cuda:"):
+		n := 0
+		if rest, ok := strings.CutPrefix(dev, "cuda:"); ok {
+			var err error
+			if n, err = strconv.Atoi(rest); err != nil || n < 0 {
+				return fmt.Errorf("want cuda:N with N a device number ≥ 0")
+			}
+		}
+		r, err := cuda.Open(n)
+		if err != nil {
+			return err
+		}
+		defer r.Close()
+		return fmt.Errorf("%v: %w", r.Device(), ErrNoGPUBackend)
+	}
+	return fmt.Errorf("unknown device (want cpu, cuda or cuda:N)")
 }

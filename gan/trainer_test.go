@@ -8,6 +8,7 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/gogan/gogan/cuda"
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
 	"github.com/gogan/gogan/losses"
@@ -290,4 +291,28 @@ func TestSaveLoadRoundTripAndCorruption(t *testing.T) {
 	require.NoError(t, os.WriteFile(bad, flipped, 0o644))
 	_, _, _, err = models.Load(bad)
 	require.Error(t, err)
+}
+
+// TestDeviceSelection: the CPU is the default and "cpu" selects it; a GPU
+// device is refused with an error that says why (here: built without the
+// cuda tag), and a bad name is named.
+func TestDeviceSelection(t *testing.T) {
+	for _, dev := range []string{"", "cpu"} {
+		gen, disc := toyNets(t, 1, false, 0)
+		_, err := gan.NewTrainer(gen, disc, gan.Config{Device: dev})
+		require.NoError(t, err, "device %q", dev)
+	}
+	for _, dev := range []string{"cuda", "cuda:0", "cuda:3"} {
+		gen, disc := toyNets(t, 1, false, 0)
+		_, err := gan.NewTrainer(gen, disc, gan.Config{Device: dev})
+		require.Error(t, err, "device %q", dev)
+		require.ErrorIs(t, err, cuda.ErrNotBuilt, "device %q", dev)
+		require.ErrorContains(t, err, `Device "`+dev+`"`)
+	}
+	for _, dev := range []string{"gpu", "cuda:-1", "cuda:x", "CPU"} {
+		gen, disc := toyNets(t, 1, false, 0)
+		_, err := gan.NewTrainer(gen, disc, gan.Config{Device: dev})
+		require.Error(t, err, "device %q", dev)
+		require.ErrorContains(t, err, `Device "`+dev+`"`)
+	}
 }

@@ -49,16 +49,19 @@ func main() {
 
 // config holds the command line.
 type config struct {
-	Data      string
-	Out       string
-	Model     string
-	Steps     int
-	Epochs    int
-	Batch     int
-	Loss      string
-	K         int
-	LR        float64
-	Seed      uint64
+	Data   string
+	Out    string
+	Model  string
+	Steps  int
+	Epochs int
+	Batch  int
+	Loss   string
+	K      int
+	LR     float64
+	Seed   uint64
+	// Device is -device: cpu, or cuda / cuda:N (refused until the GPU
+	// backend exists).
+	Device    string `json:"device,omitempty"`
 	Export    int
 	GridEvery int
 	LogEvery  int
@@ -87,6 +90,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.Epochs, "epochs", 0, "train this many passes over the data instead of -steps")
 	fs.IntVar(&c.Batch, "batch", 64, "batch size")
 	fs.StringVar(&c.Loss, "loss", "nonsaturating", "loss: "+fmt.Sprint(losses.Names()))
+	fs.StringVar(&c.Device, "device", "cpu", "where to train: cpu, or cuda / cuda:N (needs -tags cuda; the GPU backend is not built yet, so it is refused with the reason)")
 	fs.IntVar(&c.K, "k", 1, "discriminator updates per generator update")
 	fs.Float64Var(&c.LR, "lr", 2e-4, "Adam learning rate of both networks")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed (same seed, same machine: same run)")

@@ -49,7 +49,7 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	}
 	opt := gan.OptimizerConfig{Kind: "adam", LR: c.LR, Beta1: 0.5, Beta2: 0.999}
 	tr, err := gan.NewTrainer(gen, disc, gan.Config{
-		BatchSize: c.Batch, DSteps: c.K, Loss: loss, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt,
+		BatchSize: c.Batch, DSteps: c.K, Loss: loss, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt, Device: c.Device,
 	})
 	if err != nil {
 		return err
