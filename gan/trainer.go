@@ -863,19 +863,19 @@ func scalar(v G.Value) float64 {
 func allFinite(t *tensor.Dense) bool {
 	switch d := t.Data().(type) {
 	case []float32:
-		return finite32(d)
+		return finite(d)
 	case []float64:
-		return finite64(d)
+		return finite(d)
 	case float32: // one-element tensors report their data as a scalar
-		return finite32([]float32{d})
+		return finite([]float32{d})
 	case float64:
-		return finite64([]float64{d})
+		return finite([]float64{d})
 	}
 	return true
 }
 
-func finite32(d []float32) bool {
-	var a [8]float32
+func finite[T float32 | float64](d []T) bool {
+	var a [8]T
 	i := 0
 	for ; i+8 <= len(d); i += 8 {
 		v := d[i : i+8 : i+8]
@@ -892,22 +892,6 @@ func finite32(d []float32) bool {
 		a[0] += d[i] * 0
 	}
 	return a[0]+a[1]+a[2]+a[3]+a[4]+a[5]+a[6]+a[7] == 0
-}
-
-func finite64(d []float64) bool {
-	var a [4]float64
-	i := 0
-	for ; i+4 <= len(d); i += 4 {
-		v := d[i : i+4 : i+4]
-		a[0] += v[0] * 0
-		a[1] += v[1] * 0
-		a[2] += v[2] * 0
-		a[3] += v[3] * 0
-	}
-	for ; i < len(d); i++ {
-		a[0] += d[i] * 0
-	}
-	return a[0]+a[1]+a[2]+a[3] == 0
 }
 
 // clipD clamps the discriminator's learnable weights to [-clip, clip].

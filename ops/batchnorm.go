@@ -350,20 +350,9 @@ func (op bnOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error)
 	if err != nil {
 		return nil, err
 	}
-	var out *tensor.Dense
-	if prealloc == nil {
-		out = op.cache.get(dt, outShape)
-	} else {
-		p, ok := prealloc.(*tensor.Dense)
-		switch {
-		case !ok:
-			return nil, fmt.Errorf("ops: %v: preallocated value is %T, want *tensor.Dense", op, prealloc)
-		case p.Dtype() != dt || !p.Shape().Eq(outShape):
-			return nil, fmt.Errorf("ops: %v: preallocated value is %v %v, want %v %v", op, p.Dtype(), p.Shape(), dt, outShape)
-		case p.IsMaterializable() || !p.IsNativelyAccessible():
-			return nil, fmt.Errorf("ops: %v: preallocated value %v is a view or not accessible from Go", op, p.Shape())
-		}
-		out = p
+	out, err := outputFor(op, op.cache, prealloc, dt, outShape)
+	if err != nil {
+		return nil, err
 	}
 	switch dt {
 	case tensor.Float32:

@@ -101,22 +101,12 @@ func execute(op convTOp, prealloc G.Value, inputs []G.Value) (G.Value, error) {
 		return nil, fmt.Errorf("ops: %v: %w", op, err)
 	}
 
-	var out *tensor.Dense
-	if prealloc == nil {
-		out = op.outputs().get(dt, outShape)
-	} else {
-		p, ok := prealloc.(*tensor.Dense)
-		switch {
-		case !ok:
-			return nil, fmt.Errorf("ops: %v: preallocated value is %T, want *tensor.Dense", op, prealloc)
-		case p.Dtype() != dt || !p.Shape().Eq(outShape):
-			return nil, fmt.Errorf("ops: %v: preallocated value is %v %v, want %v %v", op, p.Dtype(), p.Shape(), dt, outShape)
-		case p.IsMaterializable() || !p.IsNativelyAccessible():
-			return nil, fmt.Errorf("ops: %v: preallocated value %v is a view or not accessible from Go", op, p.Shape())
-		case p.Uintptr() == a.Uintptr() || p.Uintptr() == b.Uintptr():
-			return nil, fmt.Errorf("ops: %v: preallocated value aliases an input", op)
-		}
-		out = p
+	out, err := outputFor(op, op.outputs(), prealloc, dt, outShape)
+	if err != nil {
+		return nil, err
+	}
+	if out.Uintptr() == a.Uintptr() || out.Uintptr() == b.Uintptr() {
+		return nil, fmt.Errorf("ops: %v: preallocated value aliases an input", op)
 	}
 
 	switch dt {
