@@ -1,6 +1,7 @@
 package gan_test
 
 import (
+	"strings"
 	"testing"
 
 	"github.com/gogan/gogan/data"
@@ -44,5 +45,19 @@ func TestPruningDropsUnreadGradientsOnly(t *testing.T) {
 		require.Equal(t, sa, sb, "step %d", i)
 	}
 	require.Equal(t, weights(full.Generator().Params()), weights(pruned.Generator().Params()))
+	// The batch norm running statistics are read by Read nodes outside
+	// the loss's subgraph: pruning must keep them updating.
+	moved := 0
+	for _, p := range pruned.Generator().Params().All() {
+		if !p.Learnable && strings.HasSuffix(p.Name, "/mean") {
+			for _, v := range p.Float64s() {
+				if v != 0 {
+					moved++
+					break
+				}
+			}
+		}
+	}
+	require.Positive(t, moved, "running means never moved from their initial zeros")
 	require.Equal(t, weights(full.Discriminator().Params()), weights(pruned.Discriminator().Params()))
 }
