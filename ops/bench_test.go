@@ -68,7 +68,6 @@ func benchOps(b *testing.B, c convCase, backward bool) {
 // does.
 func benchGraph(b *testing.B, c convCase, backward bool) {
 	rng := rand.New(rand.NewPCG(1, 1))
-	ho, wo := c.outHW()
 	g := G.NewGraph()
 	x := G.NewTensor(g, tensor.Float32, 4, G.WithName("x"), G.WithShape(c.xShape()...), G.WithValue(randDense32(rng, c.xShape()...)))
 	w := G.NewTensor(g, tensor.Float32, 4, G.WithName("w"), G.WithShape(c.wShape()...), G.WithValue(randDense32(rng, c.wShape()...)))
@@ -76,9 +75,18 @@ func benchGraph(b *testing.B, c convCase, backward bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	flops := c.forwardFlops()
+	runGraphBench(b, rng, g, x, w, y, c.forwardFlops(), backward)
+}
+
+// runGraphBench times y's graph (and, for backward, G.Grad of Σ(y⊙r) with
+// respect to x and w, costing twice the forward flops more) in a
+// TapeMachine with RunAll and Reset per iteration, as a training step
+// does, and reports GFLOP/s.
+func runGraphBench(b *testing.B, rng *rand.Rand, g *G.ExprGraph, x, w, y *G.Node, flops float64, backward bool) {
+	b.Helper()
 	if backward {
-		r := G.NewTensor(g, tensor.Float32, 4, G.WithName("r"), G.WithShape(c.n, c.cout, ho, wo), G.WithValue(randDense32(rng, c.n, c.cout, ho, wo)))
+		ys := y.Shape()
+		r := G.NewTensor(g, tensor.Float32, 4, G.WithName("r"), G.WithShape(ys...), G.WithValue(randDense32(rng, ys...)))
 		loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, r))))
 		if _, err := G.Grad(loss, x, w); err != nil {
 			b.Fatal(err)
@@ -87,6 +95,7 @@ func benchGraph(b *testing.B, c convCase, backward bool) {
 	}
 	m := G.NewTapeMachine(g)
 	defer m.Close()
+	b.ReportAllocs()
 	b.ResetTimer()
 	for b.Loop() {
 		if err := m.RunAll(); err != nil {

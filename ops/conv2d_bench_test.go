@@ -46,26 +46,7 @@ func benchConv2dGraph(b *testing.B, c conv2dCase, gorgonia, backward bool) {
 	if err != nil {
 		b.Fatal(err)
 	}
-	flops := c.flops()
-	if backward {
-		r := G.NewTensor(g, tensor.Float32, 4, G.WithName("r"), G.WithShape(c.yShape()...), G.WithValue(randDense32(rng, c.yShape()...)))
-		loss := G.Must(G.Sum(G.Must(G.HadamardProd(y, r))))
-		if _, err := G.Grad(loss, x, w); err != nil {
-			b.Fatal(err)
-		}
-		flops *= 3
-	}
-	m := G.NewTapeMachine(g)
-	defer m.Close()
-	b.ReportAllocs()
-	b.ResetTimer()
-	for b.Loop() {
-		if err := m.RunAll(); err != nil {
-			b.Fatal(err)
-		}
-		m.Reset()
-	}
-	reportGFLOPs(b, flops)
+	runGraphBench(b, rng, g, x, w, y, c.flops(), backward)
 }
 
 // BenchmarkConv2d compares Gorgonia's G.Conv2d with ops.Conv2d on the
