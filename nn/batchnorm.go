@@ -85,7 +85,7 @@ func (bn *BatchNorm) Apply(b *Builder, x *G.Node) (*G.Node, error) {
 		}
 		// The tape machine may reuse the statistics' memory later in the
 		// run, so copy them out with Read nodes at the point they exist.
-		st := batchStats{bn: bn, mean: new(G.Value), variance: new(G.Value), count: count}
+		st := batchStats{bn: bn, mean: new(G.Value), variance: new(G.Value), count: count, meanNode: mean, varNode: variance}
 		G.Read(mean, st.mean)
 		G.Read(variance, st.variance)
 		b.norms = append(b.norms, st)
@@ -150,9 +150,41 @@ func castScalar(dt tensor.Dtype, v float64) interface{} {
 // batchStats links a training-mode batch norm's statistic nodes to the
 // layer's running buffers.
 type batchStats struct {
-	bn             *BatchNorm
-	mean, variance *G.Value
-	count          int
+	bn                *BatchNorm
+	mean, variance    *G.Value
+	count             int
+	meanNode, varNode *G.Node
+}
+
+// NormStats describes one training-mode batch norm layer of a builder's
+// graph, for backends that run the graph themselves (package gpu) and so
+// must fold the batch statistics into the running ones as AfterRun does:
+// RunMean = (1−Momentum)·RunMean + Momentum·mean and RunVar =
+// (1−Momentum)·RunVar + Momentum·Unbias·variance.
+type NormStats struct {
+	// Mean and Variance are the nodes of the batch statistics.
+	Mean, Variance *G.Node
+	// RunMean and RunVar are the layer's running statistics.
+	RunMean, RunVar *Param
+	// Momentum is the layer's momentum; Unbias is count/(count−1), the
+	// factor that turns the biased batch variance into the unbiased one
+	// (1 for a count of 1).
+	Momentum, Unbias float64
+}
+
+// Norms describes the training-mode batch norm layers added to b's graph,
+// in the order they were added.
+func (b *Builder) Norms() []NormStats {
+	out := make([]NormStats, len(b.norms))
+	for i, s := range b.norms {
+		unbias := 1.0
+		if s.count > 1 {
+			unbias = float64(s.count) / float64(s.count-1)
+		}
+		out[i] = NormStats{Mean: s.meanNode, Variance: s.varNode, RunMean: s.bn.RunMean, RunVar: s.bn.RunVar,
+			Momentum: s.bn.Momentum, Unbias: unbias}
+	}
+	return out
 }
 
 func (s batchStats) update() error {
