@@ -82,6 +82,9 @@ func (t *Trainer) checkpointConfig() checkpointConfig {
 // previous file at path intact.
 func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.RawMessage) error {
 	wrap := func(err error) error { return fmt.Errorf("gan: save checkpoint %s: %w", path, err) }
+	if err := t.Sync(); err != nil {
+		return wrap(err)
+	}
 	info := checkpointInfo{
 		ModelInfo: ModelInfo{Format: CheckpointFormat, Version: CheckpointVersion, Steps: t.step, Extra: extra},
 		Config:    t.checkpointConfig(),
@@ -298,5 +301,8 @@ func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMes
 		return nil, wrap(err)
 	}
 	t.step = info.Steps
+	if err := t.push(); err != nil {
+		return nil, wrap(err)
+	}
 	return info.Extra, nil
 }

@@ -1,12 +1,8 @@
 package gan
 
 import (
-	"errors"
 	"fmt"
-	"strconv"
-	"strings"
 
-	"github.com/gogan/gogan/cuda"
 	"github.com/gogan/gogan/losses"
 )
 
@@ -31,11 +27,17 @@ type Config struct {
 	// and the samples Sample draws. The same seed, networks and data give
 	// the same training run, bit for bit, on the same machine.
 	Seed uint64
-	// Device selects where the trainer runs: "" or "cpu" (the default), or
-	// "cuda" / "cuda:N" for an NVIDIA GPU. The GPU training backend is not
-	// built yet (see package cuda), so NewTrainer refuses a GPU device with
-	// an error that says why: without the cuda build tag it wraps
-	// cuda.ErrNotBuilt.
+	// Device selects where the trainer runs: "" or "cpu" (the default:
+	// Gorgonia's tape machine), "cuda" / "cuda:N" for an NVIDIA GPU, or
+	// "host". On a device the training graphs are compiled once, at
+	// NewTrainer, into device programs (package gpu) and the weights,
+	// gradients and optimizer states stay on the device; call Sync before
+	// reading the networks' Params yourself. "host" runs those programs
+	// on the CPU with package gpu's Go reference kernels: slow, it exists
+	// to verify the device path without a GPU. A GPU needs a program
+	// built with the cu build tag (go build -tags cu) and an NVIDIA
+	// driver; without either, NewTrainer's error says which is missing
+	// (wrapping cuda.ErrNotBuilt or cuda.ErrNoDriver).
 	Device string
 
 	// Pack is PacGAN's packing degree m (Lin et al. 2018; default 1, no
@@ -215,31 +217,8 @@ func (o OptimizerConfig) validate() error {
 	return nil
 }
 
-// ErrNoGPUBackend is wrapped by NewTrainer's error for a GPU Device when
-// the program was built with the cuda tag and a device was found: the
-// bindings exist, the GPU training backend does not yet.
-var ErrNoGPUBackend = errors.New("training on a GPU is not implemented yet (package cuda binds the driver and cuBLAS only); use the CPU")
-
-// checkDevice accepts "", "cpu", and, where a GPU backend exists,
-// "cuda[:N]".
+// checkDevice checks the syntax of a Device name; NewTrainer opens it.
 func checkDevice(dev string) error {
-	switch {
-	case dev == "" || dev == "cpu":
-		return nil
-	case dev == "cuda" || strings.HasPrefix(dev, "cuda:"):
-		n := 0
-		if rest, ok := strings.CutPrefix(dev, "cuda:"); ok {
-			var err error
-			if n, err = strconv.Atoi(rest); err != nil || n < 0 {
-				return fmt.Errorf("want cuda:N with N a device number ≥ 0")
-			}
-		}
-		r, err := cuda.Open(n)
-		if err != nil {
-			return err
-		}
-		defer r.Close()
-		return fmt.Errorf("%v: %w", r.Device(), ErrNoGPUBackend)
-	}
-	return fmt.Errorf("unknown device (want cpu, cuda or cuda:N)")
+	_, _, err := parseDevice(dev)
+	return err
 }

@@ -3,6 +3,7 @@ package gan
 import (
 	"strings"
 
+	"github.com/gogan/gogan/optim"
 	G "gorgonia.org/gorgonia"
 )
 
@@ -29,3 +30,59 @@ func countMatMuls(g *G.ExprGraph) int {
 	}
 	return n
 }
+
+// LastGradients returns the gradients of the last discriminator and
+// generator runs, per network and learnable, from the host tensors on the
+// CPU or downloaded from the device.
+func LastGradients(t *Trainer) (d, g [][][]float32, err error) {
+	get := func(p *phase) ([][][]float32, error) {
+		out := make([][][]float32, len(p.gradNodes))
+		for n, gs := range p.gradNodes {
+			for j, node := range gs {
+				if p.dev != nil {
+					v := make([]float32, p.dev.sizes[n][j])
+					if err := p.dev.prog.Read(node, v); err != nil {
+						return nil, err
+					}
+					out[n] = append(out[n], v)
+					continue
+				}
+				out[n] = append(out[n], append([]float32(nil), p.grads[n][j].Data().([]float32)...))
+			}
+		}
+		return out, nil
+	}
+	if d, err = get(t.d); err != nil {
+		return nil, nil, err
+	}
+	g, err = get(t.g)
+	return d, g, err
+}
+
+// OptimizerStates returns the host optimizers' states (call Sync first on
+// a device).
+func OptimizerStates(t *Trainer) []optim.State {
+	var out []optim.State
+	for _, o := range t.dOpts {
+		out = append(out, o.State())
+	}
+	for _, o := range t.gOpts {
+		out = append(out, o.State())
+	}
+	return out
+}
+
+// DeviceLaunches returns the kernel launches and matrix products of one
+// run of the discriminator and generator programs (zero on the CPU).
+func DeviceLaunches(t *Trainer) (dKernels, dProducts, gKernels, gProducts int) {
+	if t.dev == nil {
+		return
+	}
+	dKernels, dProducts = t.d.dev.prog.Launches()
+	gKernels, gProducts = t.g.dev.prog.Launches()
+	return
+}
+
+// PushForTest uploads the host tensors and optimizer states to the
+// trainer's device.
+func PushForTest(t *Trainer) error { return t.push() }

@@ -196,6 +196,9 @@ func planRestore(f *ckpt.File, prefix string, ps *nn.Params) (func(), error) {
 // (see SaveModel), recording the number of steps trained. A checkpoint
 // (SaveCheckpoint) holds every network of a multi-adversary trainer.
 func (t *Trainer) Save(path string) error {
+	if err := t.Sync(); err != nil {
+		return err
+	}
 	return SaveModel(path, t.gens[0], t.discs[0], ModelInfo{Steps: t.step})
 }
 

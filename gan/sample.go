@@ -86,7 +86,7 @@ func (t *Trainer) GenerateWith(i int, z []float64) (*tensor.Dense, error) {
 		if err != nil {
 			return nil, err
 		}
-		G.Read(out, &p.samples)
+		p.read(out, &p.samples)
 		if err := p.finish(nil, nil); err != nil {
 			return nil, err
 		}

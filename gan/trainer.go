@@ -73,6 +73,8 @@ type Trainer struct {
 	dOpts, gOpts     []optim.Optimizer
 	dParams, gParams [][]*tensor.Dense
 
+	dev *deviceRun // nil on the CPU
+
 	step    int
 	zBuf    []float64
 	realBuf []float32
@@ -93,6 +95,10 @@ type phase struct {
 	samples G.Value         // generator 0's batch (discriminator and sampling phases)
 	grads   [][]G.Value     // per network, per learnable parameter
 	gradT   [][]*tensor.Dense
+
+	gradNodes [][]*G.Node // the gradient nodes, as grads
+	reads     []phaseRead // the values a step reads (losses, logits, samples)
+	dev       *devPhase   // the compiled program when the trainer runs on a device
 }
 
 // NewTrainer checks that gen and disc fit together and builds the
@@ -206,7 +212,17 @@ func NewMultiTrainer(gens []Generator, discs []Discriminator, cfg Config) (*Trai
 		t.gOpts = append(t.gOpts, o)
 	}
 	if t.clip > 0 {
-		t.clipD()
+		t.clipD() // on the host: the device, if any, is opened below
+	}
+	dev, err := openDevice(cfg.Device)
+	if err != nil {
+		return nil, fmt.Errorf("gan: config: Device %q: %w", cfg.Device, err)
+	}
+	if dev != nil {
+		if t.dev, err = newDeviceRun(t, dev); err != nil {
+			dev.Close()
+			return nil, fmt.Errorf("gan: device %s: %w", dev.Name(), err)
+		}
 	}
 	return t, nil
 }
@@ -436,14 +452,16 @@ func (p *phase) finish(netLosses []*G.Node, wrt []G.Nodes) error {
 		}
 		p.losses = make([]G.Value, len(netLosses))
 		for i, l := range netLosses {
-			keep = append(keep, G.Read(l, &p.losses[i]))
+			keep = append(keep, p.read(l, &p.losses[i]))
 		}
 		p.grads = make([][]G.Value, len(wrt))
 		p.gradT = make([][]*tensor.Dense, len(wrt))
+		p.gradNodes = make([][]*G.Node, len(wrt))
 		k := 0
 		for i, w := range wrt {
 			p.grads[i] = make([]G.Value, len(w))
 			p.gradT[i] = make([]*tensor.Dense, len(w))
+			p.gradNodes[i] = grads[k : k+len(w)]
 			for j := range w {
 				keep = append(keep, G.Read(grads[k], &p.grads[i][j]))
 				k++
@@ -482,7 +500,7 @@ func (t *Trainer) buildDiscriminatorPhase() (*phase, error) {
 			return nil, err
 		}
 		if i == 0 {
-			G.Read(fake, &p.samples)
+			p.read(fake, &p.samples)
 		}
 		if fakes[i], err = t.perturb(p, fake); err != nil {
 			return nil, err
@@ -503,7 +521,7 @@ func (t *Trainer) buildDiscriminatorPhase() (*phase, error) {
 		if err != nil {
 			return nil, err
 		}
-		G.Read(realLogits, &p.realOut[j])
+		p.read(realLogits, &p.realOut[j])
 		p.fakeOut[j] = make([]G.Value, len(t.gens))
 		terms := make([]*G.Node, len(t.gens))
 		col := make([]float64, len(t.gens))
@@ -512,7 +530,7 @@ func (t *Trainer) buildDiscriminatorPhase() (*phase, error) {
 			if err != nil {
 				return nil, err
 			}
-			G.Read(fakeLogits, &p.fakeOut[j][i])
+			p.read(fakeLogits, &p.fakeOut[j][i])
 			if terms[i], err = t.loss.Discriminator(realLogits, fakeLogits); err != nil {
 				return nil, fmt.Errorf("gan: %s discriminator loss: %w", t.loss.Name(), err)
 			}
@@ -649,6 +667,9 @@ func (t *Trainer) fillReal(batches data.Batches, dst *tensor.Dense) error {
 // run executes one pass of p's machine.
 func (t *Trainer) run(p *phase) error {
 	p.b.BeforeRun(t.rng)
+	if t.dev != nil {
+		return t.runDevice(p)
+	}
 	defer p.vm.Reset()
 	return p.vm.RunAll()
 }
@@ -666,6 +687,15 @@ func (t *Trainer) check(p *phase, who string) (float64, error) {
 		if math.IsNaN(loss) || math.IsInf(loss, 0) {
 			return loss, fmt.Errorf("gan: step %d: %s loss is %v; weights left as they were before this update: %w", t.step+1, name, loss, ErrNonFinite)
 		}
+		if p.dev != nil {
+			if p.dev.bad[n] {
+				i := p.dev.badAt[n][0]
+				return loss, fmt.Errorf("gan: step %d: %s gradient %d (of shape %v) is not finite; weights left as they were before this update: %w",
+					t.step+1, name, i, p.gradNodes[n][i].Shape(), ErrNonFinite)
+			}
+			mean += loss / float64(len(p.losses))
+			continue
+		}
 		for i, g := range p.grads[n] {
 			p.gradT[n][i] = g.(*tensor.Dense)
 			if !allFinite(p.gradT[n][i]) {
@@ -681,6 +711,13 @@ func (t *Trainer) check(p *phase, who string) (float64, error) {
 // apply folds the batch statistics of the last run of p into the running
 // ones and, unless skip, applies the optimizers.
 func (t *Trainer) apply(p *phase, who string, opts []optim.Optimizer, params [][]*tensor.Dense, skip bool) error {
+	if t.dev != nil {
+		devOpts := t.dev.gOpts
+		if p == t.d {
+			devOpts = t.dev.dOpts
+		}
+		return t.applyDevice(p, devOpts, skip)
+	}
 	if err := p.b.AfterRun(); err != nil {
 		return err
 	}
@@ -744,7 +781,9 @@ func (t *Trainer) Step(batches data.Batches) (Stats, error) {
 		}
 		st.DUpdates++
 		if t.clip > 0 {
-			t.clipD()
+			if err := t.clipD(); err != nil {
+				return st, err
+			}
 		}
 	}
 	if t.g.real != nil { // feature matching compares with a real batch of its own
@@ -895,7 +934,10 @@ func finite[T float32 | float64](d []T) bool {
 }
 
 // clipD clamps the discriminator's learnable weights to [-clip, clip].
-func (t *Trainer) clipD() {
+func (t *Trainer) clipD() error {
+	if t.dev != nil {
+		return t.clipDevice()
+	}
 	c := t.clip
 	for _, p := range slices.Concat(t.dParams...) {
 		switch d := p.Data().(type) {
@@ -909,6 +951,7 @@ func (t *Trainer) clipD() {
 			}
 		}
 	}
+	return nil
 }
 
 // SetLearningRates changes the learning rates of every generator's and
@@ -916,6 +959,9 @@ func (t *Trainer) clipD() {
 // and step counts), e.g. to lower them after a divergence. Checkpoints do
 // not compare learning rates, so a run may be resumed with other ones.
 func (t *Trainer) SetLearningRates(gLR, dLR float64) error {
+	if err := t.Sync(); err != nil {
+		return err
+	}
 	gc, dc := t.cfg.GOptimizer, t.cfg.DOptimizer
 	gc.LR, dc.LR = gLR, dLR
 	if err := gc.validate(); err != nil {
@@ -945,6 +991,18 @@ func (t *Trainer) SetLearningRates(gLR, dLR float64) error {
 	dOpts, err := replace(t.dOpts, dc)
 	if err != nil {
 		return fmt.Errorf("gan: set learning rates: %w", err)
+	}
+	if t.dev != nil { // the device keeps its state; it takes the new rates
+		for i, o := range t.dev.gOpts {
+			if err := o.Reconfigure(gOpts[i]); err != nil {
+				return fmt.Errorf("gan: set learning rates: %w", err)
+			}
+		}
+		for i, o := range t.dev.dOpts {
+			if err := o.Reconfigure(dOpts[i]); err != nil {
+				return fmt.Errorf("gan: set learning rates: %w", err)
+			}
+		}
 	}
 	t.gOpts, t.dOpts = gOpts, dOpts
 	t.cfg.GOptimizer, t.cfg.DOptimizer = gc, dc

@@ -1,0 +1,453 @@
+package gan
+
+import (
+	"errors"
+	"fmt"
+	"slices"
+	"strconv"
+	"strings"
+
+	"github.com/gogan/gogan/cuda"
+	"github.com/gogan/gogan/gpu"
+	"github.com/gogan/gogan/nn"
+	G "gorgonia.org/gorgonia"
+	"gorgonia.org/tensor"
+)
+
+// parseDevice checks a Config.Device name: "" or "cpu" (Gorgonia's tape
+// machine), "host" (the device program on package gpu's Host device) or
+// "cuda" / "cuda:N". It returns the kind and the CUDA ordinal.
+func parseDevice(dev string) (kind string, ordinal int, err error) {
+	switch {
+	case dev == "" || dev == "cpu":
+		return "cpu", 0, nil
+	case dev == "host":
+		return "host", 0, nil
+	case dev == "cuda":
+		return "cuda", 0, nil
+	case strings.HasPrefix(dev, "cuda:"):
+		n, err := strconv.Atoi(strings.TrimPrefix(dev, "cuda:"))
+		if err != nil || n < 0 {
+			return "", 0, fmt.Errorf("want cuda:N with N a device number ≥ 0")
+		}
+		return "cuda", n, nil
+	}
+	return "", 0, fmt.Errorf("unknown device (want cpu, host, cuda or cuda:N)")
+}
+
+// openDevice opens the device that cfg.Device names; nil for the CPU.
+func openDevice(name string) (gpu.Device, error) {
+	kind, n, err := parseDevice(name)
+	if err != nil {
+		return nil, err
+	}
+	switch kind {
+	case "host":
+		return gpu.NewHost(), nil
+	case "cuda":
+		d, err := gpu.OpenCUDA(n)
+		switch {
+		case errors.Is(err, cuda.ErrNotBuilt):
+			return nil, fmt.Errorf("this program was built without the cu build tag (go build -tags cu): %w", err)
+		case errors.Is(err, cuda.ErrNoDriver):
+			return nil, fmt.Errorf("built with the cu tag, but this machine has no NVIDIA driver: %w", err)
+		case err != nil:
+			return nil, err
+		}
+		return d, nil
+	}
+	return nil, nil
+}
+
+// deviceRun is the device side of a trainer whose Config.Device is not the
+// CPU: the parameters, running statistics and optimizer states live in
+// the device's store for the whole run; each phase is a compiled program.
+type deviceRun struct {
+	dev          gpu.Device
+	store        *gpu.Store
+	dOpts, gOpts []*gpu.Optimizer
+	dirty        bool // the device holds updates the host tensors lack
+}
+
+// devPhase is a phase's compiled program and what a run reads back.
+type devPhase struct {
+	prog  *gpu.Program
+	reads []phaseRead
+	norms []devNorm
+	grads [][]gpu.Ptr // per network, per learnable
+	sizes [][]int     // their element counts
+	bad   []bool      // per network: a gradient was not finite in the last run
+	badAt [][]int     // per network: which gradients
+	// back gathers, after each run, one flag per gradient (1 if it is not
+	// finite) and then every value in reads, so that one download brings
+	// back all a step reads.
+	back     gpu.Buffer
+	backHost []float32
+	nGrads   int
+	offsets  []int // of each read in back
+}
+
+type devNorm struct {
+	mean, variance   gpu.Ptr
+	runMean, runVar  gpu.Buffer
+	momentum, unbias float64
+	channels         int
+}
+
+// phaseRead is a value a step reads after a run: n's value is copied into
+// the host tensor that *dst is set to.
+type phaseRead struct {
+	n   *G.Node
+	dst *G.Value
+	t   *tensor.Dense
+}
+
+// read arranges for n's value to be available in *dst after each run.
+func (p *phase) read(n *G.Node, dst *G.Value) *G.Node {
+	p.reads = append(p.reads, phaseRead{n: n, dst: dst})
+	return G.Read(n, dst)
+}
+
+// newDeviceRun opens the device, binds every network's tensors and
+// compiles the training phases.
+func newDeviceRun(t *Trainer, dev gpu.Device) (*deviceRun, error) {
+	r := &deviceRun{dev: dev, store: gpu.NewStore(dev)}
+	for _, ps := range t.allParams() {
+		for _, p := range ps.All() {
+			if _, err := r.store.Bind(p.Value); err != nil {
+				return nil, fmt.Errorf("gan: device %s: parameter %s: %w", dev.Name(), p.Name, err)
+			}
+		}
+	}
+	for _, p := range []*phase{t.d, t.g} {
+		if err := r.compile(p); err != nil {
+			return nil, err
+		}
+	}
+	for i, o := range t.dOpts {
+		bufs, err := r.buffers(t.dParams[i])
+		if err != nil {
+			return nil, err
+		}
+		d, err := gpu.NewOptimizer(dev, o, bufs)
+		if err != nil {
+			return nil, fmt.Errorf("gan: discriminator optimizer: %w", err)
+		}
+		r.dOpts = append(r.dOpts, d)
+	}
+	for i, o := range t.gOpts {
+		bufs, err := r.buffers(t.gParams[i])
+		if err != nil {
+			return nil, err
+		}
+		g, err := gpu.NewOptimizer(dev, o, bufs)
+		if err != nil {
+			return nil, fmt.Errorf("gan: generator optimizer: %w", err)
+		}
+		r.gOpts = append(r.gOpts, g)
+	}
+	return r, nil
+}
+
+func (r *deviceRun) buffers(ts []*tensor.Dense) ([]gpu.Buffer, error) {
+	out := make([]gpu.Buffer, len(ts))
+	for i, t := range ts {
+		b, ok := r.store.Buffer(t)
+		if !ok {
+			return nil, fmt.Errorf("gan: device: parameter %d (%v) is not on the device", i, t.Shape())
+		}
+		out[i] = b
+	}
+	return out, nil
+}
+
+func (t *Trainer) allParams() []*nn.Params {
+	var out []*nn.Params
+	for _, g := range t.gens {
+		out = append(out, g.Params())
+	}
+	for _, d := range t.discs {
+		out = append(out, d.Params())
+	}
+	return out
+}
+
+// compile compiles p's graph to a device program.
+func (r *deviceRun) compile(p *phase) error {
+	keep := make([]*G.Node, 0, len(p.reads))
+	for _, rd := range p.reads {
+		keep = append(keep, rd.n)
+	}
+	norms := p.b.Norms()
+	for _, nm := range norms {
+		keep = append(keep, nm.Mean, nm.Variance)
+	}
+	for _, gs := range p.gradNodes {
+		keep = append(keep, gs...)
+	}
+	prog, err := gpu.Compile(p.prog, r.store, keep)
+	if err != nil {
+		return fmt.Errorf("gan: compile the %s graph for %s: %w", p.b.Mode(), r.dev.Name(), err)
+	}
+	dp := &devPhase{prog: prog}
+	for _, rd := range p.reads {
+		_, size, err := prog.Value(rd.n)
+		if err != nil {
+			return err
+		}
+		rd.t = tensor.New(tensor.WithShape(rd.n.Shape()...), tensor.Of(tensor.Float32))
+		if size != rd.t.Shape().TotalSize() && !(size == 1 && rd.t.Shape().TotalSize() == 0) {
+			return fmt.Errorf("gan: device: read of %q: %d elements for shape %v", rd.n.Name(), size, rd.n.Shape())
+		}
+		dp.reads = append(dp.reads, rd)
+	}
+	for _, nm := range norms {
+		mean, _, err := prog.Value(nm.Mean)
+		if err != nil {
+			return err
+		}
+		variance, _, err := prog.Value(nm.Variance)
+		if err != nil {
+			return err
+		}
+		rm, err := r.store.Bind(nm.RunMean.Value)
+		if err != nil {
+			return err
+		}
+		rv, err := r.store.Bind(nm.RunVar.Value)
+		if err != nil {
+			return err
+		}
+		dp.norms = append(dp.norms, devNorm{mean: mean, variance: variance, runMean: rm, runVar: rv,
+			momentum: nm.Momentum, unbias: nm.Unbias, channels: rm.Len()})
+	}
+	for _, gs := range p.gradNodes {
+		ptrs, sizes := make([]gpu.Ptr, len(gs)), make([]int, len(gs))
+		for j, g := range gs {
+			if ptrs[j], sizes[j], err = prog.Value(g); err != nil {
+				return err
+			}
+		}
+		dp.grads, dp.sizes = append(dp.grads, ptrs), append(dp.sizes, sizes)
+	}
+	dp.bad = make([]bool, len(p.gradNodes))
+	dp.badAt = make([][]int, len(p.gradNodes))
+	for _, gs := range p.gradNodes {
+		dp.nGrads += len(gs)
+	}
+	size := dp.nGrads
+	for _, rd := range dp.reads {
+		dp.offsets = append(dp.offsets, size)
+		size += max(1, rd.t.Shape().TotalSize())
+	}
+	if dp.back, err = r.dev.Alloc(max(1, size)); err != nil {
+		return err
+	}
+	dp.backHost = make([]float32, max(1, size))
+	p.dev = dp
+	return nil
+}
+
+// runDevice runs p's program, checks its gradients and copies back the
+// values the step reads.
+func (t *Trainer) runDevice(p *phase) error {
+	r, dp := t.dev, p.dev
+	if dp == nil { // a sampler, compiled on first use
+		if err := r.compile(p); err != nil {
+			return err
+		}
+		dp = p.dev
+	}
+	if err := dp.prog.Run(); err != nil {
+		return err
+	}
+	back := gpu.Ptr{Buf: dp.back}
+	if dp.nGrads > 0 {
+		var pr gpu.Params
+		pr.P[0], pr.I[0] = back, int32(dp.nGrads)
+		if err := r.dev.Launch(gpu.KFill, &pr); err != nil {
+			return err
+		}
+		slot := 0
+		for n, gs := range dp.grads {
+			for j, g := range gs {
+				var pr gpu.Params
+				pr.P[0], pr.P[1] = back, g
+				pr.I[0], pr.I[1] = int32(dp.sizes[n][j]), int32(slot)
+				if err := r.dev.Launch(gpu.KCheckFinite, &pr); err != nil {
+					return err
+				}
+				slot++
+			}
+		}
+	}
+	for i, rd := range dp.reads {
+		src, size, err := dp.prog.Value(rd.n)
+		if err != nil {
+			return err
+		}
+		var pr gpu.Params
+		pr.P[0], pr.P[1] = gpu.Ptr{Buf: dp.back, Off: dp.offsets[i]}, src
+		pr.I[0] = int32(size)
+		if err := r.dev.Launch(gpu.KCopy, &pr); err != nil {
+			return err
+		}
+	}
+	if err := r.dev.Download(dp.backHost, back); err != nil {
+		return err
+	}
+	slot := 0
+	for n, gs := range dp.grads {
+		dp.bad[n], dp.badAt[n] = false, dp.badAt[n][:0]
+		for j := range gs {
+			if dp.backHost[slot] != 0 {
+				dp.bad[n] = true
+				dp.badAt[n] = append(dp.badAt[n], j)
+			}
+			slot++
+		}
+	}
+	for i := range dp.reads {
+		rd := &dp.reads[i]
+		vals := dp.backHost[dp.offsets[i]:]
+		if rd.t.Shape().TotalSize() <= 1 && rd.n.IsScalar() {
+			*rd.dst = G.NewF32(vals[0])
+			continue
+		}
+		copy(rd.t.Float32s(), vals)
+		*rd.dst = rd.t
+	}
+	return nil
+}
+
+// applyDevice folds the batch statistics of p's last run into the
+// running ones and, unless skip, applies the device optimizers to p's
+// gradients.
+func (t *Trainer) applyDevice(p *phase, opts []*gpu.Optimizer, skip bool) error {
+	r, dp := t.dev, p.dev
+	for _, nm := range dp.norms {
+		var pr gpu.Params
+		pr.P[0], pr.P[1], pr.P[2], pr.P[3] = gpu.Ptr{Buf: nm.runMean}, gpu.Ptr{Buf: nm.runVar}, nm.mean, nm.variance
+		pr.I[0] = int32(nm.channels)
+		pr.F[0], pr.F[1] = float32(nm.momentum), float32(nm.unbias)
+		if err := r.dev.Launch(gpu.KBNRunning, &pr); err != nil {
+			return err
+		}
+	}
+	r.dirty = true
+	if skip {
+		return nil
+	}
+	for n, o := range opts {
+		if err := o.Step(dp.grads[n]); err != nil {
+			return fmt.Errorf("gan: step %d: device update: %w", t.step+1, err)
+		}
+	}
+	return nil
+}
+
+// clipDevice clamps the discriminators' learnable weights on the device.
+func (t *Trainer) clipDevice() error {
+	for _, ts := range t.dParams {
+		bufs, err := t.dev.buffers(ts)
+		if err != nil {
+			return err
+		}
+		for _, b := range bufs {
+			var pr gpu.Params
+			pr.P[0] = gpu.Ptr{Buf: b}
+			pr.I[0] = int32(b.Len())
+			pr.F[0], pr.F[1] = float32(-t.clip), float32(t.clip)
+			if err := t.dev.dev.Launch(gpu.KClamp, &pr); err != nil {
+				return err
+			}
+		}
+	}
+	return nil
+}
+
+// Sync copies the state that training on a device keeps there (weights,
+// batch norm running statistics, optimizer states) into the networks'
+// parameters and the host optimizers, so that reading Params, SaveModel
+// and the like see the current values. SaveCheckpoint, Save and the
+// sampling methods sync by themselves. On the CPU it does nothing.
+func (t *Trainer) Sync() error {
+	r := t.dev
+	if r == nil || !r.dirty {
+		return nil
+	}
+	if err := r.store.Pull(); err != nil {
+		return fmt.Errorf("gan: sync from %s: %w", r.dev.Name(), err)
+	}
+	for i, o := range r.dOpts {
+		s, err := o.State()
+		if err != nil {
+			return err
+		}
+		if err := t.dOpts[i].SetState(s); err != nil {
+			return fmt.Errorf("gan: sync discriminator %d optimizer: %w", i, err)
+		}
+	}
+	for i, o := range r.gOpts {
+		s, err := o.State()
+		if err != nil {
+			return err
+		}
+		if err := t.gOpts[i].SetState(s); err != nil {
+			return fmt.Errorf("gan: sync generator %d optimizer: %w", i, err)
+		}
+	}
+	r.dirty = false
+	return nil
+}
+
+// push uploads the host state (after a restore) to the device.
+func (t *Trainer) push() error {
+	r := t.dev
+	if r == nil {
+		return nil
+	}
+	if err := r.store.Push(); err != nil {
+		return fmt.Errorf("gan: upload to %s: %w", r.dev.Name(), err)
+	}
+	for i, o := range r.dOpts {
+		if err := o.SetState(t.dOpts[i].State()); err != nil {
+			return err
+		}
+	}
+	for i, o := range r.gOpts {
+		if err := o.SetState(t.gOpts[i].State()); err != nil {
+			return err
+		}
+	}
+	r.dirty = false
+	return nil
+}
+
+// DeviceName describes where the trainer runs: "cpu (Gorgonia tape
+// machine)" or the device's name.
+func (t *Trainer) DeviceName() string {
+	if t.dev == nil {
+		return "cpu (Gorgonia tape machine)"
+	}
+	return t.dev.dev.Name()
+}
+
+// Close releases the trainer's device (its buffers and context); the
+// trainer must not be used afterwards. On the CPU it does nothing.
+func (t *Trainer) Close() error {
+	if t.dev == nil {
+		return nil
+	}
+	err := t.Sync()
+	var errs []error
+	errs = append(errs, err)
+	for _, p := range slices.Concat([]*phase{t.d, t.g}, t.samplers) {
+		if p != nil && p.dev != nil {
+			errs = append(errs, p.dev.prog.Close())
+		}
+	}
+	errs = append(errs, t.dev.dev.Close())
+	t.dev = nil
+	return errors.Join(errs...)
+}
