@@ -1,38 +1,62 @@
 // Package cuda binds the NVIDIA CUDA driver and cuBLAS at run time, for
-// gogan's GPU backend (issue "GPU training"), without cgo: the libraries
-// are opened with github.com/ebitengine/purego when the program is built
-// with the build tag cuda, so the package compiles and is vetted on any
-// machine, and a binary built with CGO_ENABLED=0 runs on a GPU machine
-// that has no Go toolchain.
+// gogan's GPU backend (package gpu's CUDA device), without cgo: the
+// libraries are opened with github.com/ebitengine/purego when the program
+// is built with gogan's GPU build tag, cu, so the package compiles and is
+// vetted on any machine, and a binary built with CGO_ENABLED=0 runs on a
+// GPU machine that has the NVIDIA driver and nothing else: no CUDA SDK,
+// no C compiler, no Go toolchain.
 //
-// Why not Gorgonia's own cuda path: gorgonia.org/cu v0.9.6 does not
-// compile against CUDA 13 (cuCtxCreate, cuMemAdvise and cuMemPrefetchAsync
-// changed signatures), gorgonia.org/cu/dnn not against cuDNN 9, every
-// Gorgonia cuda engine links cuDNN, and several of its nn ops are wrong
-// (swapped Conv2d gradient arguments, β = 1 accumulation, a batch norm
-// that does not normalise). This package uses only calls whose signatures
-// CUDA 13 kept (the primary context instead of cuCtxCreate).
+// # The build tags cu and cuda
 //
-// The build tag cuda collides with Gorgonia v0.9.18's own: with it,
-// Gorgonia compiles its CUDA engine (cuda.go, vm_tape_cuda.go,
+// gogan's GPU tag is cu:
+//
+//	CGO_ENABLED=0 go build -tags cu ./...
+//
+// The tag cuda is Gorgonia's, and gogan never uses it. With it, Gorgonia
+// v0.9.18 compiles its own CUDA engine (cuda.go, vm_tape_cuda.go,
 // op_math_cuda.go, device_cuda.go, …), which imports gorgonia.org/cu and
-// needs cuda.h and cudnn.h at build time. So today only this package
-// builds with -tags cuda; `go build -tags cuda ./...` fails inside
-// Gorgonia. Making the whole module build with the tag needs either a
-// patched Gorgonia (its cuda-tagged files moved to another tag, through a
-// replace directive) or a cgo-free stand-in for gorgonia.org/cu; that
-// decision belongs to the GPU issue.
+// gorgonia.org/cu/dnn and needs cuda.h and cudnn.h at build time. That
+// engine cannot serve: gorgonia.org/cu v0.9.x does not compile against
+// CUDA 13 (cuCtxCreate, cuMemAdvise and cuMemPrefetchAsync changed
+// signatures), gorgonia.org/cu/dnn not against cuDNN 9, every Gorgonia
+// cuda engine links cuDNN, and several of its nn ops are wrong (swapped
+// Conv2d gradient arguments, β = 1 accumulation, a batch norm that does
+// not normalise). So `go build -tags cuda ./...` fails inside Gorgonia,
+// while `-tags cu` leaves Gorgonia on its CPU engine and switches on only
+// this package's bindings and package gpu's CUDA device.
 //
-// Status: the driver (devices, primary context, memory, copies) and
-// cuBLAS's SGEMM are bound, with a test that checks SGEMM on the GPU
-// against the CPU; the trainer's GPU backend (kernels for the reference
-// networks' ops, graph compilation, a device-resident training step) is
-// not built yet, so gan.Config.Device "cuda" is refused with an error
-// that says so. Without the build tag every entry point returns
-// ErrNotBuilt.
+// # Why not gorgonia.org/cu
 //
-// On a machine with a GPU, build the test binary here and run it there:
+// gogan binds the driver itself instead of using gorgonia.org/cu because
+// cu v0.9.x does not compile against CUDA 13 (cuCtxCreate and others
+// changed), and because cu needs cgo and the CUDA SDK's headers at build
+// time, where gogan needs a CGO_ENABLED=0 binary, built anywhere, that
+// runs on a GPU machine with only the driver. This package uses only
+// calls whose signatures CUDA 13 kept (the primary context instead of
+// cuCtxCreate) and binds them by their versioned names (cuMemAlloc_v2,
+// …); cuBLAS is found as libcublas.so.13, .12 or .11.
 //
-//	CGO_ENABLED=0 go test -c -tags cuda -o cuda.test ./cuda
-//	./cuda.test -test.v     # on the GPU machine
+// # What is bound
+//
+// The driver: devices, the primary context, memory (allocation, sets,
+// copies in every direction, free/total), modules (PTX that the driver
+// compiles, with its JIT error log on failure), kernel launches (one
+// by-value struct parameter), synchronisation and the driver's version.
+// cuBLAS: SGEMM on device pointers, row-major, and a host-copy SGEMM that
+// checks that driver and cuBLAS work on a machine. Runtime's methods each
+// make the context current on a locked OS thread; Runtime.Do does so once
+// for a batch of calls (Ctx). A symbol missing from the driver or cuBLAS
+// is an error of Open, naming it; a failed call's error names the call
+// and carries cuGetErrorString's text.
+//
+// Without the build tag every entry point returns ErrNotBuilt; with it, on
+// a machine without the NVIDIA driver, Open returns an error wrapping
+// ErrNoDriver (and ErrNoDevice where the driver finds no GPU).
+//
+// On a machine with a GPU, build the test binaries here and run them
+// there:
+//
+//	CGO_ENABLED=0 go test -c -tags cu -o cuda.test ./cuda
+//	CGO_ENABLED=0 go test -c -tags cu -o gpu.test ./gpu
+//	./cuda.test -test.v; ./gpu.test -test.v     # on the GPU machine
 package cuda

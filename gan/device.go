@@ -51,6 +51,8 @@ func openDevice(name string) (gpu.Device, error) {
 			return nil, fmt.Errorf("this program was built without the cu build tag (go build -tags cu): %w", err)
 		case errors.Is(err, cuda.ErrNoDriver):
 			return nil, fmt.Errorf("built with the cu tag, but this machine has no NVIDIA driver: %w", err)
+		case errors.Is(err, cuda.ErrNoDevice):
+			return nil, fmt.Errorf("the NVIDIA driver finds no GPU on this machine: %w", err)
 		case err != nil:
 			return nil, err
 		}

@@ -90,7 +90,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.Epochs, "epochs", 0, "train this many passes over the data instead of -steps")
 	fs.IntVar(&c.Batch, "batch", 64, "batch size")
 	fs.StringVar(&c.Loss, "loss", "nonsaturating", "loss: "+fmt.Sprint(losses.Names()))
-	fs.StringVar(&c.Device, "device", "cpu", "where to train: cpu, or cuda / cuda:N (needs -tags cuda; the GPU backend is not built yet, so it is refused with the reason)")
+	fs.StringVar(&c.Device, "device", "cpu", "where to train: cpu (Gorgonia's tape machine), cuda / cuda:N (an NVIDIA GPU; needs a binary built with -tags cu), or host (the GPU program run by Go reference kernels on the CPU: slow, for verification)")
 	fs.IntVar(&c.K, "k", 1, "discriminator updates per generator update")
 	fs.Float64Var(&c.LR, "lr", 2e-4, "Adam learning rate of both networks")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed (same seed, same machine: same run)")
