@@ -26,6 +26,21 @@
 // configuration where the kernel allows it, but memory the Go runtime
 // holds from an earlier configuration still counts).
 //
+// -device selects where the trainer runs (gan.Config.Device): cpu (the
+// default, Gorgonia's tape machine), host (the GPU backend's device
+// program run by Go reference kernels on the CPU: slow, for checking) or
+// cuda / cuda:N (an NVIDIA GPU; needs a binary built with -tags cu and a
+// driver). The result names the device; on a GPU it also records the GPU
+// memory in use at the end of the timed steps, read with nvidia-smi (the
+// process's own use where nvidia-smi lists it, else the device's total;
+// nothing where nvidia-smi is absent):
+//
+//	go run -tags cu ./cmd/ganbench -device cuda -configs mlp,dcgan -batch 256 -json
+//
+// -max-seconds ends the timed steps early once that much time has passed
+// (the result's steps field then says how many ran), so that a benchmark
+// of unknown speed fits a time budget.
+//
 // -memcheck answers "does peak RSS grow with the number of steps?": it
 // runs ganbench again in a separate process for each step count of
 // -memcheck-steps (default 1000 and 10000; mlp unless -configs says
@@ -37,6 +52,7 @@ package main
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -85,6 +101,11 @@ type Options struct {
 	// MemProfile, if not empty, is the file that receives an allocation
 	// profile written after the timed steps.
 	MemProfile string
+	// Device is gan.Config.Device: "" or "cpu", "host", "cuda", "cuda:N".
+	Device string
+	// MaxSeconds, if positive, ends the timed steps once they have taken
+	// that long, even if fewer than Steps have run.
+	MaxSeconds float64
 }
 
 // Result is the measurement of one configuration. Its JSON form is the
@@ -124,6 +145,18 @@ type Result struct {
 	// GoVersion is runtime.Version(); GOARCH the architecture.
 	GoVersion string `json:"go_version"`
 	GOARCH    string `json:"goarch"`
+	// Device is the device asked for ("cpu", "host", "cuda", "cuda:N");
+	// DeviceName describes it as the trainer reports it where it does,
+	// else it repeats Device.
+	Device     string `json:"device"`
+	DeviceName string `json:"device_name"`
+	// GPUMemoryBytes is the GPU memory in use at the end of the timed
+	// steps as nvidia-smi reports it (0: not a GPU run or not measured);
+	// GPUMemorySource says what it covers: "nvidia-smi process" (this
+	// process's use, CUDA context included) or "nvidia-smi device" (the
+	// whole device's, where nvidia-smi does not list this process).
+	GPUMemoryBytes  int64  `json:"gpu_memory_bytes"`
+	GPUMemorySource string `json:"gpu_memory_source,omitempty"`
 }
 
 // newPair returns the generator and discriminator of a reference
@@ -215,9 +248,16 @@ func Run(opts Options) (Result, error) {
 	if err != nil {
 		return Result{}, err
 	}
-	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: opts.Batch, Seed: opts.Seed})
+	device := opts.Device
+	if device == "" {
+		device = "cpu"
+	}
+	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: opts.Batch, Seed: opts.Seed, Device: opts.Device})
 	if err != nil {
 		return Result{}, fmt.Errorf("ganbench: %s: %w", opts.Config, err)
+	}
+	if c, ok := any(tr).(interface{ Close() error }); ok {
+		defer c.Close()
 	}
 	batches := newRandomBatches(gen.SampleShape(), opts.Batch, opts.Seed)
 	for i := range opts.Warmup {
@@ -233,42 +273,136 @@ func Run(opts Options) (Result, error) {
 	runtime.ReadMemStats(&before)
 	start := time.Now()
 	var last gan.Stats
+	done := 0
 	for i := range opts.Steps {
 		if last, err = tr.Step(batches); err != nil {
 			stopProfile()
 			return Result{}, fmt.Errorf("ganbench: %s: step %d: %w", opts.Config, i+1, err)
 		}
+		done++
+		if opts.MaxSeconds > 0 && time.Since(start).Seconds() >= opts.MaxSeconds {
+			break
+		}
 	}
 	elapsed := time.Since(start).Seconds()
 	runtime.ReadMemStats(&after)
 	stopProfile()
+	var gpuMem int64
+	var gpuMemSource string
+	if isGPU(device) {
+		gpuMem, gpuMemSource = gpuMemory(device)
+	}
 	if opts.MemProfile != "" {
 		if err := writeMemProfile(opts.MemProfile); err != nil {
 			return Result{}, err
 		}
 	}
-	steps := float64(opts.Steps)
+	steps := float64(done)
 	r := Result{
-		Framework:     "gogan",
-		Config:        opts.Config,
-		Batch:         opts.Batch,
-		Threads:       runtime.GOMAXPROCS(0),
-		Steps:         opts.Steps,
-		Warmup:        opts.Warmup,
-		Seconds:       elapsed,
-		StepsPerS:     steps / elapsed,
-		ImagesPerS:    float64(opts.Batch) * steps / elapsed,
-		AllocsPerStep: float64(after.Mallocs-before.Mallocs) / steps,
-		BytesPerStep:  float64(after.TotalAlloc-before.TotalAlloc) / steps,
-		GCPerStep:     float64(after.NumGC-before.NumGC) / steps,
-		PeakRSSBytes:  peakRSS(),
-		Params:        gen.Params().Count() + disc.Params().Count(),
-		DLoss:         last.DLoss,
-		GLoss:         last.GLoss,
-		GoVersion:     runtime.Version(),
-		GOARCH:        runtime.GOARCH,
+		Framework:       "gogan",
+		Config:          opts.Config,
+		Batch:           opts.Batch,
+		Threads:         runtime.GOMAXPROCS(0),
+		Steps:           done,
+		Warmup:          opts.Warmup,
+		Seconds:         elapsed,
+		StepsPerS:       steps / elapsed,
+		ImagesPerS:      float64(opts.Batch) * steps / elapsed,
+		AllocsPerStep:   float64(after.Mallocs-before.Mallocs) / steps,
+		BytesPerStep:    float64(after.TotalAlloc-before.TotalAlloc) / steps,
+		GCPerStep:       float64(after.NumGC-before.NumGC) / steps,
+		PeakRSSBytes:    peakRSS(),
+		Params:          gen.Params().Count() + disc.Params().Count(),
+		DLoss:           last.DLoss,
+		GLoss:           last.GLoss,
+		GoVersion:       runtime.Version(),
+		GOARCH:          runtime.GOARCH,
+		Device:          device,
+		DeviceName:      deviceName(tr, device),
+		GPUMemoryBytes:  gpuMem,
+		GPUMemorySource: gpuMemSource,
 	}
 	return r, nil
+}
+
+// isGPU reports whether device names a CUDA device.
+func isGPU(device string) bool {
+	return device == "cuda" || strings.HasPrefix(device, "cuda:")
+}
+
+// deviceName returns the trainer's description of its device where the
+// trainer offers one (a DeviceName or Device method returning a string),
+// else device itself.
+func deviceName(tr any, device string) string {
+	var name string
+	switch t := tr.(type) {
+	case interface{ DeviceName() string }:
+		name = t.DeviceName()
+	case interface{ Device() string }:
+		name = t.Device()
+	case interface{ Device() fmt.Stringer }:
+		if d := t.Device(); d != nil {
+			name = d.String()
+		}
+	}
+	if name == "" {
+		return device
+	}
+	return name
+}
+
+// gpuMemory returns the GPU memory in use as nvidia-smi reports it: this
+// process's own use where nvidia-smi lists the process, else the whole
+// device's (the device of cuda:N, or 0). It returns 0 and "" where
+// nvidia-smi is absent or fails.
+func gpuMemory(device string) (int64, string) {
+	smi, err := exec.LookPath("nvidia-smi")
+	if err != nil {
+		return 0, ""
+	}
+	query := func(args ...string) string {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		out, err := exec.CommandContext(ctx, smi, args...).Output()
+		if err != nil {
+			return ""
+		}
+		return string(out)
+	}
+	if mib, ok := parseProcessMemory(query("--query-compute-apps=pid,used_memory", "--format=csv,noheader,nounits"), os.Getpid()); ok {
+		return mib << 20, "nvidia-smi process"
+	}
+	index := "0"
+	if rest, ok := strings.CutPrefix(device, "cuda:"); ok {
+		index = rest
+	}
+	out := strings.TrimSpace(query("--query-gpu=memory.used", "--format=csv,noheader,nounits", "-i", index))
+	if mib, err := strconv.ParseInt(strings.TrimSpace(strings.SplitN(out, "\n", 2)[0]), 10, 64); err == nil {
+		return mib << 20, "nvidia-smi device"
+	}
+	return 0, ""
+}
+
+// parseProcessMemory sums the used_memory (MiB) of pid's lines in the
+// output of nvidia-smi --query-compute-apps=pid,used_memory
+// --format=csv,noheader,nounits. It reports false if pid has no line.
+func parseProcessMemory(out string, pid int) (int64, bool) {
+	var sum int64
+	found := false
+	for line := range strings.SplitSeq(out, "\n") {
+		f := strings.Split(line, ",")
+		if len(f) != 2 {
+			continue
+		}
+		p, err1 := strconv.Atoi(strings.TrimSpace(f[0]))
+		mib, err2 := strconv.ParseInt(strings.TrimSpace(f[1]), 10, 64)
+		if err1 != nil || err2 != nil || p != pid {
+			continue
+		}
+		sum += mib
+		found = true
+	}
+	return sum, found
 }
 
 // startCPUProfile starts a CPU profile into path (nothing if path is
@@ -353,11 +487,20 @@ func resetPeakRSS() {
 	_ = os.WriteFile("/proc/self/clear_refs", []byte("5"), 0)
 }
 
-// Text writes r as one human-readable line.
+// Text writes r as one human-readable line: the fields it has always
+// printed, then the device where it is not the CPU, then the GPU memory
+// where it was measured.
 func (r Result) Text(w io.Writer) error {
-	_, err := fmt.Fprintf(w, "%-6s batch %d threads %d: %d steps in %.2fs: %.2f steps/s, %.0f images/s, %.0f allocs/step, %.1f MB/step, %.2f GC/step, peak RSS %.1f MB\n",
+	extra := ""
+	if r.Device != "" && r.Device != "cpu" {
+		extra += ", device " + r.DeviceName
+	}
+	if r.GPUMemoryBytes > 0 {
+		extra += fmt.Sprintf(", GPU memory %.0f MiB (%s)", float64(r.GPUMemoryBytes)/(1<<20), r.GPUMemorySource)
+	}
+	_, err := fmt.Fprintf(w, "%-6s batch %d threads %d: %d steps in %.2fs: %.2f steps/s, %.0f images/s, %.0f allocs/step, %.1f MB/step, %.2f GC/step, peak RSS %.1f MB%s\n",
 		r.Config, r.Batch, r.Threads, r.Steps, r.Seconds, r.StepsPerS, r.ImagesPerS,
-		r.AllocsPerStep, r.BytesPerStep/1e6, r.GCPerStep, float64(r.PeakRSSBytes)/1e6)
+		r.AllocsPerStep, r.BytesPerStep/1e6, r.GCPerStep, float64(r.PeakRSSBytes)/1e6, extra)
 	return err
 }
 
@@ -417,7 +560,7 @@ func parseInts(s string) ([]int, error) {
 // memcheck runs ganbench for config in a child process per step count
 // and reports whether peak RSS stays within tol of the first run's. It
 // returns false if it does not.
-func memcheck(w io.Writer, config string, stepCounts []int, warmup, batch, threads int, seed uint64, tol float64) (bool, error) {
+func memcheck(w io.Writer, config, device string, stepCounts []int, warmup, batch, threads int, seed uint64, tol float64) (bool, error) {
 	if len(stepCounts) < 2 {
 		return false, errors.New("ganbench: -memcheck-steps needs at least two step counts")
 	}
@@ -429,7 +572,7 @@ func memcheck(w io.Writer, config string, stepCounts []int, warmup, batch, threa
 	for _, n := range stepCounts {
 		args := []string{"-configs", config, "-steps", strconv.Itoa(n), "-warmup", strconv.Itoa(warmup),
 			"-batch", strconv.Itoa(batch), "-threads", strconv.Itoa(threads),
-			"-seed", strconv.FormatUint(seed, 10), "-json"}
+			"-seed", strconv.FormatUint(seed, 10), "-device", device, "-json"}
 		cmd := exec.Command(exe, args...)
 		cmd.Stderr = os.Stderr
 		out, err := cmd.Output()
@@ -483,6 +626,8 @@ func run(args []string, stdout io.Writer) error {
 	doMemcheck := fs.Bool("memcheck", false, "run each -memcheck-steps count in a separate process and compare peak RSS (first configuration only; default mlp)")
 	memSteps := fs.String("memcheck-steps", "1000,10000", "step counts that -memcheck compares")
 	memTol := fs.Float64("memcheck-tol", 0.10, "largest allowed relative growth of peak RSS for -memcheck")
+	device := fs.String("device", "cpu", "where to train: cpu, host (the GPU backend's reference kernels on the CPU), cuda or cuda:N (needs -tags cu)")
+	maxSeconds := fs.Float64("max-seconds", 0, "end the timed steps after this many seconds even if fewer than -steps have run (0: no limit)")
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
@@ -491,6 +636,9 @@ func run(args []string, stdout io.Writer) error {
 	}
 	if *threads < 1 {
 		return fmt.Errorf("ganbench: -threads must be positive, got %d", *threads)
+	}
+	if *maxSeconds < 0 {
+		return fmt.Errorf("ganbench: -max-seconds must not be negative, got %v", *maxSeconds)
 	}
 	runtime.GOMAXPROCS(*threads)
 	names, err := parseConfigs(*configs)
@@ -510,7 +658,7 @@ func run(args []string, stdout io.Writer) error {
 		if w < 0 {
 			w = defaultWarmup[config]
 		}
-		ok, err := memcheck(stdout, config, counts, w, *batch, *threads, *seed, *memTol)
+		ok, err := memcheck(stdout, config, *device, counts, w, *batch, *threads, *seed, *memTol)
 		if err != nil {
 			return err
 		}
@@ -522,7 +670,8 @@ func run(args []string, stdout io.Writer) error {
 	for _, c := range names {
 		opts := Options{Config: c, Batch: *batch, Steps: *steps, Warmup: *warmup, Seed: *seed,
 			CPUProfile: profilePath(*cpuProfile, c, len(names) > 1),
-			MemProfile: profilePath(*memProfile, c, len(names) > 1)}
+			MemProfile: profilePath(*memProfile, c, len(names) > 1),
+			Device:     *device, MaxSeconds: *maxSeconds}
 		if opts.Steps == 0 {
 			opts.Steps = defaultSteps[c]
 		}

@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"os"
+	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
@@ -59,4 +61,70 @@ func TestProfilePath(t *testing.T) {
 	require.Equal(t, "p.prof", profilePath("p.prof", "mlp", false))
 	require.Equal(t, "p-mlp.prof", profilePath("p.prof", "mlp", true))
 	require.Equal(t, "", profilePath("", "mlp", true))
+}
+
+func TestDeviceAndMaxSeconds(t *testing.T) {
+	var out bytes.Buffer
+	require.NoError(t, run([]string{"-configs", "mlp", "-batch", "4", "-steps", "1000000", "-warmup", "0", "-threads", "1",
+		"-device", "cpu", "-max-seconds", "0.2", "-json"}, &out))
+	var m map[string]any
+	require.NoError(t, json.Unmarshal(bytes.TrimSpace(out.Bytes()), &m))
+	require.Equal(t, "cpu", m["device"])
+	require.Contains(t, m["device_name"], "cpu")
+	require.EqualValues(t, 0, m["gpu_memory_bytes"])
+	require.NotContains(t, m, "gpu_memory_source")
+	steps := m["steps"].(float64)
+	require.GreaterOrEqual(t, steps, 1.0)
+	require.Less(t, steps, 1000000.0)
+	require.InDelta(t, steps/m["seconds"].(float64), m["steps_per_s"].(float64), 1e-6*steps)
+
+	out.Reset()
+	require.NoError(t, run([]string{"-configs", "mlp", "-batch", "4", "-steps", "1", "-warmup", "0", "-threads", "1"}, &out))
+	require.NotContains(t, out.String(), "device", "the CPU's text line is unchanged")
+	require.ErrorContains(t, run([]string{"-max-seconds", "-1"}, &out), "-max-seconds")
+}
+
+func TestParseProcessMemory(t *testing.T) {
+	out := "4242, 512\n17, 100\n4242, 8\n\nbad line\n"
+	mib, ok := parseProcessMemory(out, 4242)
+	require.True(t, ok)
+	require.EqualValues(t, 520, mib)
+	_, ok = parseProcessMemory(out, 99)
+	require.False(t, ok)
+	_, ok = parseProcessMemory("", 1)
+	require.False(t, ok)
+	require.True(t, isGPU("cuda"))
+	require.True(t, isGPU("cuda:1"))
+	require.False(t, isGPU("host"))
+	require.False(t, isGPU("cpu"))
+}
+
+// TestGPUMemory runs gpuMemory against a stand-in nvidia-smi: the
+// process's own lines where nvidia-smi lists it, else the device's total,
+// else nothing.
+func TestGPUMemory(t *testing.T) {
+	dir := t.TempDir()
+	t.Setenv("PATH", dir)
+	mib, src := gpuMemory("cuda")
+	require.Zero(t, mib, "no nvidia-smi")
+	require.Empty(t, src)
+
+	stub := `#!/bin/sh
+case "$*" in
+*--query-compute-apps*) [ -n "$LIST_SELF" ] && { echo "1, 100"; echo "$PPID, 1234"; echo "$PPID, 6"; } ;;
+*"-i 1"*) echo "4321" ;;
+*--query-gpu=memory.used*) echo "999" ;;
+esac
+`
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "nvidia-smi"), []byte(stub), 0o755))
+	t.Setenv("LIST_SELF", "1")
+	b, src := gpuMemory("cuda")
+	require.EqualValues(t, 1240<<20, b)
+	require.Equal(t, "nvidia-smi process", src)
+	t.Setenv("LIST_SELF", "")
+	b, src = gpuMemory("cuda:1")
+	require.EqualValues(t, 4321<<20, b)
+	require.Equal(t, "nvidia-smi device", src)
+	b, _ = gpuMemory("cuda")
+	require.EqualValues(t, 999<<20, b)
 }
