@@ -258,13 +258,12 @@ func dcganAgreeConfig(c gan.Config) gan.Config {
 // with batch norm and LeakyReLU, then minibatch discrimination
 // (Salimans et al.) and a dense logit, on PacGAN-packed inputs.
 type convMBD struct {
-	ps           *nn.Params
-	in           []int
-	w, scale, sh *nn.Param
-	bias         *nn.Param
-	bn           *nn.BatchNorm
-	mbd          *nn.MinibatchDiscrimination
-	dw, db       *nn.Param
+	ps     *nn.Params
+	in     []int
+	w      *nn.Param
+	bn     *nn.BatchNorm
+	mbd    *nn.MinibatchDiscrimination
+	dw, db *nn.Param
 }
 
 func newConvMBD(t *testing.T, channels int, seed uint64) *convMBD {

@@ -47,4 +47,16 @@
 // subgraph of the nodes the step reads (SubgraphRoots), which skips them.
 // No graph or machine is built after NewTrainer: each run only refills the
 // input tensors in place.
+//
+// # Devices
+//
+// Config.Device "cuda" (a program built with the tag cu) or "host"
+// compiles the same pruned graphs, at NewTrainer, into device programs of
+// package gpu instead of tape machines; the weights, gradients, running
+// statistics and optimizer states then live on the device, and a step
+// moves only its inputs up and the statistics it reports down. The random
+// numbers are drawn on the host as on the CPU, so the three devices follow
+// one random stream and agree within floating-point rounding; checkpoints
+// are interchangeable. Call Sync before reading a network's Params while
+// it trains on a device.
 package gan
