@@ -37,7 +37,7 @@ type Config struct {
 	// to verify the device path without a GPU. A GPU needs a program
 	// built with the cu build tag (go build -tags cu) and an NVIDIA
 	// driver; without either, NewTrainer's error says which is missing
-	// (wrapping cuda.ErrNotBuilt or cuda.ErrNoDriver).
+	// (wrapping gpu.ErrNotBuilt, gpu.ErrNoDriver or gpu.ErrNoDevice).
 	Device string
 
 	// Pack is PacGAN's packing degree m (Lin et al. 2018; default 1, no
@@ -218,7 +218,4 @@ func (o OptimizerConfig) validate() error {
 }
 
 // checkDevice checks the syntax of a Device name; NewTrainer opens it.
-func checkDevice(dev string) error {
-	_, _, err := parseDevice(dev)
-	return err
-}
+func checkDevice(dev string) error { return parseDevice(dev) }

@@ -4,10 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
-	"strconv"
-	"strings"
 
-	"github.com/gogan/gogan/cuda"
 	"github.com/gogan/gogan/gpu"
 	"github.com/gogan/gogan/nn"
 	G "gorgonia.org/gorgonia"
@@ -15,50 +12,23 @@ import (
 )
 
 // parseDevice checks a Config.Device name: "" or "cpu" (Gorgonia's tape
-// machine), "host" (the device program on package gpu's Host device) or
-// "cuda" / "cuda:N". It returns the kind and the CUDA ordinal.
-func parseDevice(dev string) (kind string, ordinal int, err error) {
-	switch {
-	case dev == "" || dev == "cpu":
-		return "cpu", 0, nil
-	case dev == "host":
-		return "host", 0, nil
-	case dev == "cuda":
-		return "cuda", 0, nil
-	case strings.HasPrefix(dev, "cuda:"):
-		n, err := strconv.Atoi(strings.TrimPrefix(dev, "cuda:"))
-		if err != nil || n < 0 {
-			return "", 0, fmt.Errorf("want cuda:N with N a device number ≥ 0")
-		}
-		return "cuda", n, nil
+// machine), or a device of package gpu ("host", "cuda", "cuda:N").
+func parseDevice(dev string) error {
+	if dev == "" || dev == "cpu" {
+		return nil
 	}
-	return "", 0, fmt.Errorf("unknown device (want cpu, host, cuda or cuda:N)")
+	if _, _, err := gpu.ParseName(dev); err != nil {
+		return fmt.Errorf("unknown device (want cpu, host, cuda or cuda:N)")
+	}
+	return nil
 }
 
 // openDevice opens the device that cfg.Device names; nil for the CPU.
 func openDevice(name string) (gpu.Device, error) {
-	kind, n, err := parseDevice(name)
-	if err != nil {
-		return nil, err
+	if name == "" || name == "cpu" {
+		return nil, nil
 	}
-	switch kind {
-	case "host":
-		return gpu.NewHost(), nil
-	case "cuda":
-		d, err := gpu.OpenCUDA(n)
-		switch {
-		case errors.Is(err, cuda.ErrNotBuilt):
-			return nil, fmt.Errorf("this program was built without the cu build tag (go build -tags cu): %w", err)
-		case errors.Is(err, cuda.ErrNoDriver):
-			return nil, fmt.Errorf("built with the cu tag, but this machine has no NVIDIA driver: %w", err)
-		case errors.Is(err, cuda.ErrNoDevice):
-			return nil, fmt.Errorf("the NVIDIA driver finds no GPU on this machine: %w", err)
-		case err != nil:
-			return nil, err
-		}
-		return d, nil
-	}
-	return nil, nil
+	return gpu.Open(name)
 }
 
 // deviceRun is the device side of a trainer whose Config.Device is not the

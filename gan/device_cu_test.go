@@ -6,8 +6,8 @@ import (
 	"errors"
 	"testing"
 
-	"github.com/gogan/gogan/cuda"
 	"github.com/gogan/gogan/gan"
+	"github.com/gogan/gogan/gpu"
 	"github.com/stretchr/testify/require"
 )
 
@@ -18,7 +18,7 @@ import (
 func TestCUDAWithTag(t *testing.T) {
 	gen, disc := toyNets(t, 1, false, 0)
 	tr, err := gan.NewTrainer(gen, disc, gan.Config{Device: "cuda"})
-	if errors.Is(err, cuda.ErrNoDriver) {
+	if errors.Is(err, gpu.ErrNoDriver) {
 		require.ErrorContains(t, err, `Device "cuda"`)
 		require.ErrorContains(t, err, "no NVIDIA driver")
 		t.Skipf("no NVIDIA driver on this machine (the refusal was checked): %v", err)
@@ -38,7 +38,7 @@ const gpuTol = 1e-4
 // TestCUDAAgrees runs the host-device agreement tests on the GPU.
 func TestCUDAAgrees(t *testing.T) {
 	gen, disc := toyNets(t, 1, false, 0)
-	if _, err := gan.NewTrainer(gen, disc, gan.Config{Device: "cuda"}); errors.Is(err, cuda.ErrNoDriver) {
+	if _, err := gan.NewTrainer(gen, disc, gan.Config{Device: "cuda"}); errors.Is(err, gpu.ErrNoDriver) {
 		t.Skipf("no NVIDIA driver on this machine, GPU test skipped: %v", err)
 	}
 	t.Run("mlp", func(t *testing.T) {
