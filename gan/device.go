@@ -33,7 +33,7 @@ func openDevice(name string) (gpu.Device, error) {
 
 // deviceRun is the device side of a trainer whose Config.Device is not the
 // CPU: the parameters, running statistics and optimizer states live in
-// the device's store for the whole run; each phase is a compiled program.
+// the device's store for the whole run; each pass is a compiled program.
 type deviceRun struct {
 	dev          gpu.Device
 	store        *gpu.Store
@@ -41,10 +41,10 @@ type deviceRun struct {
 	dirty        bool // the device holds updates the host tensors lack
 }
 
-// devPhase is a phase's compiled program and what a run reads back.
-type devPhase struct {
+// devPass is a pass's compiled program and what a run reads back.
+type devPass struct {
 	prog  *gpu.Program
-	reads []phaseRead
+	reads []passRead
 	norms []devNorm
 	grads [][]gpu.Ptr // per network, per learnable
 	sizes [][]int     // their element counts
@@ -66,22 +66,22 @@ type devNorm struct {
 	channels         int
 }
 
-// phaseRead is a value a step reads after a run: n's value is copied into
+// passRead is a value a step reads after a run: n's value is copied into
 // the host tensor that *dst is set to.
-type phaseRead struct {
+type passRead struct {
 	n   *G.Node
 	dst *G.Value
 	t   *tensor.Dense
 }
 
 // read arranges for n's value to be available in *dst after each run.
-func (p *phase) read(n *G.Node, dst *G.Value) *G.Node {
-	p.reads = append(p.reads, phaseRead{n: n, dst: dst})
+func (p *pass) read(n *G.Node, dst *G.Value) *G.Node {
+	p.reads = append(p.reads, passRead{n: n, dst: dst})
 	return G.Read(n, dst)
 }
 
 // newDeviceRun opens the device, binds every network's tensors and
-// compiles the training phases.
+// compiles the training passes.
 func newDeviceRun(t *Trainer, dev gpu.Device) (*deviceRun, error) {
 	r := &deviceRun{dev: dev, store: gpu.NewStore(dev)}
 	for _, ps := range t.allParams() {
@@ -91,7 +91,7 @@ func newDeviceRun(t *Trainer, dev gpu.Device) (*deviceRun, error) {
 			}
 		}
 	}
-	for _, p := range []*phase{t.d, t.g} {
+	for _, p := range []*pass{t.d, t.g} {
 		if err := r.compile(p); err != nil {
 			return nil, err
 		}
@@ -145,7 +145,7 @@ func (t *Trainer) allParams() []*nn.Params {
 }
 
 // compile compiles p's graph to a device program.
-func (r *deviceRun) compile(p *phase) error {
+func (r *deviceRun) compile(p *pass) error {
 	keep := make([]*G.Node, 0, len(p.reads))
 	for _, rd := range p.reads {
 		keep = append(keep, rd.n)
@@ -161,7 +161,7 @@ func (r *deviceRun) compile(p *phase) error {
 	if err != nil {
 		return fmt.Errorf("gan: compile the %s graph for %s: %w", p.b.Mode(), r.dev.Name(), err)
 	}
-	dp := &devPhase{prog: prog}
+	dp := &devPass{prog: prog}
 	for _, rd := range p.reads {
 		_, size, err := prog.Value(rd.n)
 		if err != nil {
@@ -222,7 +222,7 @@ func (r *deviceRun) compile(p *phase) error {
 
 // runDevice runs p's program, checks its gradients and copies back the
 // values the step reads.
-func (t *Trainer) runDevice(p *phase) error {
+func (t *Trainer) runDevice(p *pass) error {
 	r, dp := t.dev, p.dev
 	if dp == nil { // a sampler, compiled on first use
 		if err := r.compile(p); err != nil {
@@ -295,7 +295,7 @@ func (t *Trainer) runDevice(p *phase) error {
 // applyDevice folds the batch statistics of p's last run into the
 // running ones and, unless skip, applies the device optimizers to p's
 // gradients.
-func (t *Trainer) applyDevice(p *phase, opts []*gpu.Optimizer, skip bool) error {
+func (t *Trainer) applyDevice(p *pass, opts []*gpu.Optimizer, skip bool) error {
 	r, dp := t.dev, p.dev
 	for _, nm := range dp.norms {
 		var pr gpu.Params
@@ -414,7 +414,7 @@ func (t *Trainer) Close() error {
 	err := t.Sync()
 	var errs []error
 	errs = append(errs, err)
-	for _, p := range slices.Concat([]*phase{t.d, t.g}, t.samplers) {
+	for _, p := range slices.Concat([]*pass{t.d, t.g}, t.samplers) {
 		if p != nil && p.dev != nil {
 			errs = append(errs, p.dev.prog.Close())
 		}

@@ -35,7 +35,7 @@ func countMatMuls(g *G.ExprGraph) int {
 // generator runs, per network and learnable, from the host tensors on the
 // CPU or downloaded from the device.
 func LastGradients(t *Trainer) (d, g [][][]float32, err error) {
-	get := func(p *phase) ([][][]float32, error) {
+	get := func(p *pass) ([][][]float32, error) {
 		out := make([][][]float32, len(p.gradNodes))
 		for n, gs := range p.gradNodes {
 			for j, node := range gs {

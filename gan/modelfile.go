@@ -182,12 +182,7 @@ func planRestore(f *ckpt.File, prefix string, ps *nn.Params) (func(), error) {
 	}
 	return func() {
 		for _, j := range jobs {
-			switch d := j.p.Value.Data().(type) {
-			case []float32:
-				copy(d, j.data.([]float32))
-			case []float64:
-				copy(d, j.data.([]float64))
-			}
+			copyElems(j.p.Value, 0, j.data, 0, j.p.Value.Shape().TotalSize())
 		}
 	}, nil
 }
@@ -212,16 +207,4 @@ func equalInts(a []int, b []int) bool {
 		}
 	}
 	return true
-}
-
-func sameDtype(a, b any) bool {
-	switch a.(type) {
-	case []float32:
-		_, ok := b.([]float32)
-		return ok
-	case []float64:
-		_, ok := b.([]float64)
-		return ok
-	}
-	return false
 }

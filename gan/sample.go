@@ -52,12 +52,7 @@ func (t *Trainer) Sample(n int) (*tensor.Dense, error) {
 			return nil, err
 		}
 		for r, k := range ks {
-			switch dst := result.Data().(type) {
-			case []float32:
-				copy(dst[k*size:(k+1)*size], out.Data().([]float32)[r*size:])
-			case []float64:
-				copy(dst[k*size:(k+1)*size], out.Data().([]float64)[r*size:])
-			}
+			copyElems(result, k*size, out.Data(), r*size, size)
 		}
 	}
 	return result, nil
@@ -81,7 +76,7 @@ func (t *Trainer) GenerateWith(i int, z []float64) (*tensor.Dense, error) {
 	}
 	n := len(z) / latent
 	if t.samplers[i] == nil {
-		p := &phase{b: nn.NewBuilder(G.NewGraph(), nn.Inference)}
+		p := &pass{b: nn.NewBuilder(G.NewGraph(), nn.Inference)}
 		out, err := t.generate(p, gen)
 		if err != nil {
 			return nil, err
@@ -106,13 +101,7 @@ func (t *Trainer) GenerateWith(i int, z []float64) (*tensor.Dense, error) {
 		if err := t.run(p); err != nil {
 			return nil, fmt.Errorf("gan: generate: %w", err)
 		}
-		rows := (end - start) * sampleSize
-		switch dst := result.Data().(type) {
-		case []float32:
-			copy(dst[start*sampleSize:], p.samples.Data().([]float32)[:rows])
-		case []float64:
-			copy(dst[start*sampleSize:], p.samples.Data().([]float64)[:rows])
-		}
+		copyElems(result, start*sampleSize, p.samples.Data(), 0, (end-start)*sampleSize)
 	}
 	return result, nil
 }
@@ -141,16 +130,7 @@ func ToImages(batch *tensor.Dense) ([]image.Image, error) {
 	default:
 		return nil, fmt.Errorf("gan: samples of shape %v are not images (want [n C H W] or [n H W])", shape)
 	}
-	var f []float32
-	switch d := batch.Data().(type) {
-	case []float32:
-		f = d
-	case []float64:
-		f = make([]float32, len(d))
-		for i, v := range d {
-			f[i] = float32(v)
-		}
-	}
+	f := asFloat32(batch.Data(), batch.Shape().TotalSize())
 	imgs, err := vis.BatchToImages(f, n, c, h, w)
 	if err != nil {
 		return nil, fmt.Errorf("gan: %w", err)
