@@ -42,7 +42,7 @@ func TestCUDAAgrees(t *testing.T) {
 		t.Skipf("no NVIDIA driver on this machine, GPU test skipped: %v", err)
 	}
 	t.Run("mlp", func(t *testing.T) {
-		compareOn(t, "cuda", gpuTol, mlpNets, gan.Config{BatchSize: 16, DSteps: 2, Seed: 5}, mnistLike(16, 3), 3)
+		compareOn(t, "cuda", gpuTol, mlpNets, dcganAgreeConfig(gan.Config{BatchSize: 16, DSteps: 2, Seed: 5}), mnistLike(16, 3), 3)
 	})
 	t.Run("dcgan", func(t *testing.T) {
 		compareOn(t, "cuda", gpuTol, dcganNets, dcganAgreeConfig(gan.Config{BatchSize: 8, Seed: 5}), randomImages(t, 32, 1, 3), 3)

@@ -48,10 +48,19 @@ const Entry kernels[] = {
 };
 #undef GG_K
 
+bool sync_misuse = false; // a __syncthreads() in a sequential launch
+
+// run_threaded runs one block of a threaded launch (the launch variables
+// are set by the caller). A file that defines GG_EMU_BLOCKS and then
+// includes this one (cuda/cudatest's fake CUDA driver, which runs the
+// block's threads as fibers) defines run_threaded and gg_emu_syncthreads
+// itself; here they run the block on a pool of real threads.
+void run_threaded(KernelFn fn, const Params &p, unsigned n);
+
+#ifndef GG_EMU_BLOCKS
 // The barrier of the running block's threads; null when the block runs
 // sequentially, where a __syncthreads() is an error.
 std::barrier<> *block_sync = nullptr;
-bool sync_misuse = false;
 
 // Pool is a set of threads, one per CUDA thread of a block, that run one
 // block per run() call.
@@ -100,11 +109,22 @@ struct Pool {
 	}
 };
 
-std::mutex launch_mu;
 Pool *pool = nullptr;
+
+void run_threaded(KernelFn fn, const Params &p, unsigned n) {
+	if (pool == nullptr || pool->n != n) {
+		delete pool;
+		pool = new Pool(n);
+	}
+	pool->run(fn, p);
+}
+#endif // GG_EMU_BLOCKS
+
+std::mutex launch_mu;
 
 } // namespace
 
+#ifndef GG_EMU_BLOCKS
 void gg_emu_syncthreads() {
 	if (block_sync == nullptr) {
 		sync_misuse = true;
@@ -112,6 +132,7 @@ void gg_emu_syncthreads() {
 	}
 	block_sync->arrive_and_wait();
 }
+#endif
 
 extern "C" {
 
@@ -138,14 +159,10 @@ int emu_launch(const char *name, int grid, int block, const void *params, int th
 	gridDim = gg_uint3{(unsigned)grid, 1, 1};
 	blockDim = gg_uint3{(unsigned)block, 1, 1};
 	sync_misuse = false;
-	if (threaded && (pool == nullptr || pool->n != (unsigned)block)) {
-		delete pool;
-		pool = new Pool((unsigned)block);
-	}
 	for (int b = 0; b < grid; b++) {
 		blockIdx = gg_uint3{(unsigned)b, 0, 0};
 		if (threaded) {
-			pool->run(fn, p);
+			run_threaded(fn, p, (unsigned)block);
 			continue;
 		}
 		for (int t = 0; t < block; t++) {
