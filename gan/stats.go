@@ -71,7 +71,7 @@ func (t *Trainer) diversity() float64 {
 // logitsOf converts the logits read from a run into float64 slices backed
 // by the trainer's scratch buffer.
 func (t *Trainer) logitsOf(real, fake G.Value) ([]float64, []float64) {
-	n := t.cfg.BatchSize
+	n := t.cfg.BatchSize / t.cfg.Pack // one logit per packed row
 	out := t.logits[:2*n]
 	toFloat64(out[:n], real)
 	toFloat64(out[n:], fake)
