@@ -5,6 +5,12 @@
 // log(1 - D(x)) = -softplus(logit), and Gorgonia's softplus is computed in a
 // stable form, so values and gradients stay finite for logits of ±100 and
 // beyond where the naive log(sigmoid(.)) gives -Inf and NaN.
+//
+// Minimax, NonSaturating, LeastSquares, Hinge and Wasserstein implement
+// Loss, and ByName finds one by its command-line name; SmoothReal adds
+// one-sided label smoothing to the first two. Softplus, MeanProb and Value
+// compute on the host, from logits read out of a graph, the statistics a
+// training step reports.
 package losses
 
 import G "gorgonia.org/gorgonia"

@@ -1,10 +1,14 @@
 // Package models provides ready-made generators and discriminators for
-// gogan: configurable multilayer perceptrons and the reference
-// configurations used by the examples and benchmarks.
+// gogan: configurable multilayer perceptrons (MLPGenerator,
+// MLPDiscriminator) and DCGANs (DCGANGenerator, DCGANDiscriminator, for
+// 28×28 images or square images of a power-of-two size), and the
+// reference configurations used by the examples and benchmarks
+// (ReferenceMLP, ReferenceDCGAN, ReferenceDCGAN64).
 //
 // Every model satisfies gan.Generator or gan.Discriminator and describes
 // itself with a Spec (a kind and a JSON configuration), which is what a
-// saved model file records so that Load can rebuild the networks before it
+// saved model file records so that Load (or NewGenerator and
+// NewDiscriminator, from a Spec) can rebuild the networks before it
 // restores their weights.
 package models
 

@@ -1,6 +1,7 @@
 // Package nn holds the building blocks that gogan's networks are made of:
 // parameters that live outside any one Gorgonia graph, a Builder that binds
-// them into a graph, and layers (dense, batch norm, dropout, activations).
+// them into a graph, and layers (dense, batch norm, dropout, minibatch
+// discrimination, activations) and weight initialisers.
 //
 // A GAN trainer needs the same network in several graphs: the generator is
 // evaluated in the discriminator's training graph (to make fake samples),

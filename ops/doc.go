@@ -24,7 +24,9 @@
 // preallocated values, a node's value is valid until the machine runs
 // again; copy it (or use G.Read) to keep it.
 //
-// The ops run on the CPU only (no CUDA kernels) and provide no ADOp
-// (DoDiff), so they are not differentiable with the LispMachine's
-// automatic differentiation; use G.Grad with a TapeMachine.
+// The ops compute on the CPU. Describe tells a compiler of Gorgonia graphs
+// (package gpu) what each of their nodes computes, so that it can run them
+// with kernels of its own. They provide no ADOp (DoDiff), so they are not
+// differentiable with the LispMachine's automatic differentiation; use
+// G.Grad with a TapeMachine.
 package ops

@@ -122,11 +122,10 @@ func adamUpdate[T Float](p, g, m, v []T, c AdamConfig, bc1, bc2 float64) {
 // adamUpdate32 is Adam's update for float32 parameters in float32
 // arithmetic, as PyTorch computes it: with the bias corrections folded
 // into two constants, p ← p − (α/(1−β1ᵗ))·m / (√v·(1/√(1−β2ᵗ)) + ε),
-// i.e. one square root and one division per parameter. The float64
-// arithmetic of adamUpdate cost 7 ns per parameter and a third of an mlp
-// training step (bench/NOTES.md). Large tensors are split among
-// GOMAXPROCS goroutines; every element is independent, so the result does
-// not depend on the split.
+// i.e. one square root and one division per parameter (bench/NOTES.md
+// measures it against adamUpdate's float64 arithmetic on float32 weights).
+// Large tensors are split among GOMAXPROCS goroutines; every element is
+// independent, so the result does not depend on the split.
 func adamUpdate32(p, g, m, v []float32, c AdamConfig, bc1, bc2 float64) {
 	k := adamConst32{
 		b1: float32(c.Beta1), c1: float32(1 - c.Beta1),

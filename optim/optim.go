@@ -4,9 +4,13 @@
 //
 // An Optimizer updates a fixed, ordered list of parameter tensors in place
 // from their gradients, which the trainer reads out of Gorgonia's graph as
-// *tensor.Dense. Parameters may be float32 or float64 (each parameter's
-// moment buffers have its dtype); the arithmetic is done in float64. After
-// the first Step, which allocates the buffers, Step does not allocate.
+// *tensor.Dense. Parameters may be float32 or float64, and each
+// parameter's buffers have its dtype. Adam updates float32 parameters in
+// float32 arithmetic, as PyTorch does (eight at a time with AVX on amd64,
+// and a tensor of 65,536 elements or more split among GOMAXPROCS
+// goroutines); SGD, RMSProp and Adam on float64 parameters compute in
+// float64. After the first Step, which allocates the buffers, Step
+// allocates nothing except the goroutines of such a split.
 //
 // State and SetState export and restore an optimizer's complete state, so
 // a training run resumed from a checkpoint continues bit for bit as if it
