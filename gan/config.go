@@ -75,16 +75,29 @@ type Config struct {
 	AdversaryWeights [][]float64
 }
 
+// BalanceKind names a schedule of updates (see Balance).
+type BalanceKind string
+
+// The schedules.
+const (
+	// BalanceFixed: every step makes DSteps discriminator updates and one
+	// generator update (Algorithm 1).
+	BalanceFixed BalanceKind = "fixed"
+	// BalanceLosing: the same passes, but the network ahead skips its
+	// update.
+	BalanceLosing BalanceKind = "losing"
+)
+
 // Balance is a schedule of discriminator and generator updates.
 type Balance struct {
-	// Kind is "fixed" (the default): every step makes DSteps
-	// discriminator updates and one generator update; or "losing": the
+	// Kind is BalanceFixed (the default): every step makes DSteps
+	// discriminator updates and one generator update; or BalanceLosing: the
 	// same passes, but the network that is ahead skips its update, so only
 	// the losing one learns. D is ahead when the mean D(x) exceeds the
 	// mean D(G(z)) by more than Margin on the step's batches; G is ahead
 	// when D(G(z)) exceeds D(x) by more than Margin. Skipped updates are
 	// counted in Stats.
-	Kind string `json:"kind"`
+	Kind BalanceKind `json:"kind"`
 	// Margin is the "losing" schedule's margin (default 0.3).
 	Margin float64 `json:"margin,omitempty"`
 }
@@ -131,9 +144,9 @@ func (c *Config) fill() {
 		c.Pack = 1
 	}
 	if c.Balance.Kind == "" {
-		c.Balance.Kind = "fixed"
+		c.Balance.Kind = BalanceFixed
 	}
-	if c.Balance.Kind == "losing" && c.Balance.Margin == 0 {
+	if c.Balance.Kind == BalanceLosing && c.Balance.Margin == 0 {
 		c.Balance.Margin = 0.3
 	}
 }
@@ -174,7 +187,7 @@ func (c Config) validate() error {
 		return fmt.Errorf("gan: config: Pack must be at least 1 and divide BatchSize %d, got %d", c.BatchSize, c.Pack)
 	}
 	switch c.Balance.Kind {
-	case "fixed", "losing":
+	case BalanceFixed, BalanceLosing:
 	default:
 		return fmt.Errorf("gan: config: unknown Balance.Kind %q (want fixed or losing)", c.Balance.Kind)
 	}

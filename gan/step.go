@@ -111,7 +111,7 @@ func (t *Trainer) updateGenerator(batches data.Batches, st *Stats) error {
 // more than the margin in D(x) − D(G(z)) of the last discriminator pass
 // sits out.
 func (t *Trainer) skips(disc bool) bool {
-	if t.cfg.Balance.Kind != "losing" {
+	if t.cfg.Balance.Kind != BalanceLosing {
 		return false
 	}
 	if disc {

@@ -30,38 +30,50 @@ func Dense(b *Builder, x *G.Node, w, bias *Param) (*G.Node, error) {
 	return y, nil
 }
 
+// ActivationKind names an activation.
+type ActivationKind string
+
+// The activations.
+const (
+	KindIdentity  ActivationKind = "identity"
+	KindReLU      ActivationKind = "relu"
+	KindLeakyReLU ActivationKind = "leakyrelu"
+	KindTanh      ActivationKind = "tanh"
+	KindSigmoid   ActivationKind = "sigmoid"
+)
+
 // Activation is an elementwise nonlinearity. The zero value is the
 // identity. It marshals to JSON as {"kind":"leakyrelu","slope":0.2}.
 type Activation struct {
-	// Kind is one of "identity", "relu", "leakyrelu", "tanh", "sigmoid".
-	Kind string `json:"kind"`
+	// Kind is one of the Kind constants.
+	Kind ActivationKind `json:"kind"`
 	// Slope is LeakyReLU's slope for negative inputs.
 	Slope float64 `json:"slope,omitempty"`
 }
 
 // Identity returns the identity activation.
-func Identity() Activation { return Activation{Kind: "identity"} }
+func Identity() Activation { return Activation{Kind: KindIdentity} }
 
 // ReLU returns max(x, 0).
-func ReLU() Activation { return Activation{Kind: "relu"} }
+func ReLU() Activation { return Activation{Kind: KindReLU} }
 
 // LeakyReLU returns x for x ≥ 0 and slope·x otherwise.
-func LeakyReLU(slope float64) Activation { return Activation{Kind: "leakyrelu", Slope: slope} }
+func LeakyReLU(slope float64) Activation { return Activation{Kind: KindLeakyReLU, Slope: slope} }
 
 // Tanh returns the hyperbolic tangent.
-func Tanh() Activation { return Activation{Kind: "tanh"} }
+func Tanh() Activation { return Activation{Kind: KindTanh} }
 
 // Sigmoid returns 1/(1+exp(-x)).
-func Sigmoid() Activation { return Activation{Kind: "sigmoid"} }
+func Sigmoid() Activation { return Activation{Kind: KindSigmoid} }
 
 // ParseActivation parses "identity", "relu", "tanh", "sigmoid",
 // "leakyrelu" (slope 0.2) or "leakyrelu:SLOPE".
 func ParseActivation(s string) (Activation, error) {
 	kind, arg, hasArg := strings.Cut(strings.ToLower(strings.TrimSpace(s)), ":")
-	a := Activation{Kind: kind}
+	a := Activation{Kind: ActivationKind(kind)}
 	switch kind {
 	case "identity", "linear", "":
-		a.Kind = "identity"
+		a.Kind = KindIdentity
 	case "relu", "tanh", "sigmoid":
 	case "leakyrelu":
 		a.Slope = 0.2
@@ -84,13 +96,13 @@ func ParseActivation(s string) (Activation, error) {
 
 // String returns the activation in the form ParseActivation reads.
 func (a Activation) String() string {
-	if a.Kind == "leakyrelu" {
+	if a.Kind == KindLeakyReLU {
 		return "leakyrelu:" + strconv.FormatFloat(a.Slope, 'g', -1, 64)
 	}
 	if a.Kind == "" {
-		return "identity"
+		return string(KindIdentity)
 	}
-	return a.Kind
+	return string(a.Kind)
 }
 
 // Validate reports whether a is a known activation.
@@ -104,18 +116,18 @@ func (a Activation) Apply(x *G.Node) (*G.Node, error) {
 	var y *G.Node
 	var err error
 	switch a.Kind {
-	case "", "identity":
+	case "", KindIdentity:
 		return x, nil
-	case "relu":
+	case KindReLU:
 		// LeakyReLU with slope 0 is ReLU: x·0 = −0 for x < 0, as
 		// G.Rectify's x·(x ≥ 0) gives; one op instead of Gorgonia's
 		// comparison and product.
 		y, err = ops.LeakyReLU(x, 0)
-	case "leakyrelu":
+	case KindLeakyReLU:
 		y, err = ops.LeakyReLU(x, a.Slope) // one op instead of Gorgonia's six, same values
-	case "tanh":
+	case KindTanh:
 		y, err = G.Tanh(x)
-	case "sigmoid":
+	case KindSigmoid:
 		y, err = G.Sigmoid(x)
 	default:
 		return nil, fmt.Errorf("nn: unknown activation %q", a.Kind)
