@@ -9,15 +9,17 @@ import (
 	"context"
 	"flag"
 	"fmt"
+	"io"
 	"math"
 	"os"
-	"os/signal"
 	"time"
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
 	"github.com/gogan/gogan/models"
+	"github.com/gogan/gogan/monitor"
 	"github.com/gogan/gogan/nn"
+	"github.com/gogan/gogan/training"
 )
 
 // options are the command's settings.
@@ -32,6 +34,8 @@ type options struct {
 	K         int
 	Latent    int
 	Every     int // print progress every Every steps (0: never)
+	// Progress selects the progress display (tests force plain lines).
+	Progress monitor.Mode
 }
 
 // result is what a run measured.
@@ -39,6 +43,9 @@ type result struct {
 	Mean, Std float64
 	Steps     int
 	Elapsed   time.Duration
+	// Interrupted tells that Ctrl-C stopped training early: the
+	// generator is measured as it stands.
+	Interrupted bool
 }
 
 func main() {
@@ -53,23 +60,29 @@ func main() {
 	flag.IntVar(&o.K, "k", 1, "discriminator updates per generator update")
 	flag.IntVar(&o.Latent, "latent", 4, "size of the noise vector z")
 	flag.IntVar(&o.Samples, "samples", 10000, "samples drawn to measure the result")
-	flag.IntVar(&o.Every, "every", 500, "print statistics every N steps (0: never)")
+	flag.IntVar(&o.Every, "every", 500, "print statistics every N steps when the output is not a terminal (a terminal shows a live bar); 0: no progress")
 	flag.Parse()
 
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := training.NotifyContext(context.Background()) // Ctrl-C: stop and measure the generator as it stands
 	defer stop()
 	r, err := run(ctx, o, os.Stdout)
-	if err != nil {
+	if err != nil && !r.Interrupted {
 		fmt.Fprintln(os.Stderr, "gaussian1d:", err)
 		os.Exit(1)
 	}
 	fmt.Printf("target    mean %.4f  std %.4f\n", o.Mean, o.Std)
 	fmt.Printf("generated mean %.4f  std %.4f  (%d samples, %d steps, %.1fs, %.0f steps/s)\n",
 		r.Mean, r.Std, o.Samples, r.Steps, r.Elapsed.Seconds(), float64(r.Steps)/r.Elapsed.Seconds())
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "gaussian1d: interrupted:", err)
+		os.Exit(1)
+	}
 }
 
-// run trains the GAN and measures the generated distribution.
-func run(ctx context.Context, o options, log interface{ Write([]byte) (int, error) }) (result, error) {
+// run trains the GAN and measures the generated distribution. Interrupted
+// by ctx, it still measures the generator and returns ctx's error with
+// the result.
+func run(ctx context.Context, o options, log io.Writer) (result, error) {
 	if o.Std <= 0 || o.Steps <= 0 || o.Batch <= 0 || o.Hidden <= 0 || o.Samples <= 0 || o.K <= 0 || o.Latent <= 0 {
 		return result{}, fmt.Errorf("-std, -steps, -batch, -hidden, -samples, -k and -latent must be positive")
 	}
@@ -93,24 +106,20 @@ func run(ctx context.Context, o options, log interface{ Write([]byte) (int, erro
 		return result{}, err
 	}
 	src := data.NewSourceLoader(data.Gaussian1D{Mean: o.Mean, Std: o.Std}, o.Seed)
-	start := time.Now()
-	_, err = tr.Train(ctx, src, gan.TrainOptions{Steps: o.Steps, OnStep: func(s gan.Stats) error {
-		if o.Every > 0 && s.Step%o.Every == 0 {
-			fmt.Fprintf(log, "step %5d  D loss %.4f  G loss %.4f  D(x) %.3f  D(G(z)) %.3f  V %.4f\n",
-				s.Step, s.DLoss, s.GLoss, s.DReal, s.DFake, s.V)
-		}
-		return nil
-	}})
-	elapsed := time.Since(start)
-	if err != nil {
+	var callbacks []training.Callback
+	if o.Every > 0 {
+		callbacks = append(callbacks, &training.Progress{Mode: o.Progress, Every: o.Every})
+	}
+	res, err := training.Loop{Steps: o.Steps, Log: log}.Run(ctx, tr, src, callbacks...)
+	if err != nil && !res.Interrupted {
 		return result{}, err
 	}
-	samples, err := tr.Sample(o.Samples)
-	if err != nil {
-		return result{}, err
+	samples, serr := tr.Sample(o.Samples)
+	if serr != nil {
+		return result{}, serr
 	}
 	mean, std := meanStd(toF64(samples.Data()))
-	return result{Mean: mean, Std: std, Steps: tr.Steps(), Elapsed: elapsed}, nil
+	return result{Mean: mean, Std: std, Steps: tr.Steps(), Elapsed: res.Elapsed, Interrupted: res.Interrupted}, err
 }
 
 func meanStd(xs []float64) (mean, std float64) {

@@ -1,10 +1,13 @@
 package main
 
 import (
+	"bytes"
 	"context"
 	"io"
+	"math"
 	"testing"
 
+	"github.com/gogan/gogan/monitor"
 	"github.com/stretchr/testify/require"
 )
 
@@ -25,4 +28,26 @@ func TestLearnsTheGaussian(t *testing.T) {
 func TestRejectsBadOptions(t *testing.T) {
 	_, err := run(context.Background(), options{Std: 0, Steps: 1, Batch: 1, Hidden: 1, Samples: 1, K: 1, Latent: 1}, io.Discard)
 	require.ErrorContains(t, err, "must be positive")
+}
+
+// TestProgressAndInterruption checks the progress lines of a short run,
+// and that an interrupted run still measures its generator.
+func TestProgressAndInterruption(t *testing.T) {
+	o := options{Mean: 4, Std: 0.5, Steps: 40, Batch: 16, Hidden: 8, LR: 5e-4, Seed: 1, Samples: 100, K: 1, Latent: 2,
+		Every: 20, Progress: monitor.ModePlain}
+	var log bytes.Buffer
+	r, err := run(context.Background(), o, &log)
+	require.NoError(t, err)
+	require.Equal(t, 40, r.Steps)
+	require.Contains(t, log.String(), "step 20/40 ")
+	require.Contains(t, log.String(), "step 40/40 ")
+
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	log.Reset()
+	r, err = run(ctx, o, &log)
+	require.ErrorIs(t, err, context.Canceled)
+	require.True(t, r.Interrupted)
+	require.Equal(t, 0, r.Steps)
+	require.False(t, math.IsNaN(r.Mean))
 }

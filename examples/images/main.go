@@ -13,8 +13,11 @@
 //
 // It writes to -out: grids of samples from a fixed noise batch
 // (samples-NNNNNN.png, so the grids show progress), the step statistics
-// (stats.csv) and the trained networks (model.gogan, readable with
-// models.Load). Ctrl-C stops training and still saves.
+// (stats.csv), the trained networks (model.gogan, readable with
+// models.Load), the plots and report.html, and a checkpoint
+// (checkpoint.gogan) every -checkpoint-every steps, at the end and on
+// Ctrl-C or SIGTERM: Ctrl-C stops training and still saves, and
+// -resume DIR continues the run in DIR exactly.
 package main
 
 import (
@@ -24,10 +27,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/gogan/gogan/models"
+	"github.com/gogan/gogan/training"
 )
 
 func main() {
@@ -39,7 +41,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "images:", err)
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := training.NotifyContext(context.Background()) // Ctrl-C, SIGTERM: checkpoint and stop
 	defer stop()
 	if err := run(ctx, cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "images:", err)
@@ -64,6 +66,11 @@ type config struct {
 	// CheckpointEvery writes checkpoint.gogan every N steps (0: only at
 	// the end and on interruption).
 	CheckpointEvery int
+	// Resume is a run directory to continue from ("" for a new run); its
+	// checkpoint supplies the configuration.
+	Resume string `json:"-"`
+	// StepsSet records that -steps was given, so it may extend a resumed run.
+	StepsSet bool `json:"-"`
 }
 
 func parseFlags(args []string, errOut io.Writer) (config, error) {
@@ -83,11 +90,31 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed (same seed, same machine: same run)")
 	fs.IntVar(&c.GridEvery, "grid-every", 500, "write a sample grid every N steps (0: only at the end)")
 	fs.IntVar(&c.LogEvery, "log-every", 50, "print statistics every N steps")
+	fs.StringVar(&c.Resume, "resume", "", "continue the run in this directory from its last checkpoint (its configuration is reused; -steps may raise the step budget)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
 	if fs.NArg() > 0 {
 		return c, fmt.Errorf("unexpected arguments %v", fs.Args())
+	}
+	if c.Resume != "" {
+		var others []string
+		fs.Visit(func(f *flag.Flag) {
+			switch f.Name {
+			case "resume":
+			case "steps":
+				c.StepsSet = true
+			default:
+				others = append(others, "-"+f.Name)
+			}
+		})
+		if len(others) > 0 {
+			return c, fmt.Errorf("-resume reuses the run's configuration; drop %v", others)
+		}
+		if c.Steps < 1 {
+			return c, fmt.Errorf("-steps must be positive, got %d", c.Steps)
+		}
+		return c, nil // the checkpoint's configuration was checked when the run began
 	}
 	switch {
 	case c.Data == "":

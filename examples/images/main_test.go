@@ -120,3 +120,31 @@ func TestDataProblemsAreNamed(t *testing.T) {
 	err = run(context.Background(), c, io.Discard)
 	require.ErrorContains(t, err, "has 2 usable images, fewer than one batch of 4")
 }
+
+// TestResumeContinuesExactly trains 4 steps straight, and 2 then 2 more
+// resumed with -resume: the saved models are identical bit for bit.
+func TestResumeContinuesExactly(t *testing.T) {
+	dir := t.TempDir()
+	writePNGs(t, dir, 6)
+	straight, split := filepath.Join(t.TempDir(), "run"), filepath.Join(t.TempDir(), "run")
+	for _, args := range [][]string{
+		{"-data", dir, "-size", "16", "-steps", "4", "-batch", "4", "-out", straight, "-checkpoint-every", "3"},
+		{"-data", dir, "-size", "16", "-steps", "2", "-batch", "4", "-out", split, "-checkpoint-every", "3"},
+		{"-resume", split, "-steps", "4"},
+	} {
+		c, err := parseFlags(args, io.Discard)
+		require.NoError(t, err)
+		require.NoError(t, run(context.Background(), c, io.Discard), "%v", args)
+	}
+	a, err := os.ReadFile(filepath.Join(straight, "model.gogan"))
+	require.NoError(t, err)
+	b, err := os.ReadFile(filepath.Join(split, "model.gogan"))
+	require.NoError(t, err)
+	require.True(t, bytes.Equal(a, b), "the resumed run's model differs from the straight run's")
+
+	_, err = parseFlags([]string{"-resume", split, "-size", "32"}, io.Discard)
+	require.ErrorContains(t, err, "-resume reuses the run's configuration; drop [-size]")
+	c, err := parseFlags([]string{"-resume", t.TempDir()}, io.Discard)
+	require.NoError(t, err)
+	require.ErrorContains(t, run(context.Background(), c, io.Discard), "resume:")
+}

@@ -2,16 +2,40 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"path/filepath"
+	"time"
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
-	"github.com/gogan/gogan/internal/runloop"
 	"github.com/gogan/gogan/models"
+	"github.com/gogan/gogan/monitor"
+	"github.com/gogan/gogan/training"
 )
 
+// resumeConfig replaces c by the configuration saved in the checkpoint of
+// the run directory c.Resume, keeping c's -steps if it was given.
+func resumeConfig(c config) (config, error) {
+	var saved config
+	if err := training.ReadConfig(filepath.Join(c.Resume, training.CheckpointFile), &saved); err != nil {
+		return c, err
+	}
+	saved.Resume, saved.Out = c.Resume, c.Resume
+	if c.StepsSet {
+		saved.Steps = c.Steps
+	}
+	return saved, nil
+}
+
 func run(ctx context.Context, c config, log io.Writer) error {
+	if c.Resume != "" {
+		var err error
+		if c, err = resumeConfig(c); err != nil {
+			return err
+		}
+	}
 	skipped := 0
 	imgs, err := data.LoadImageDir(c.Data, data.ImageDirOptions{
 		Size: c.Size, Gray: c.Gray, Recursive: c.Recursive, Limit: c.Limit,
@@ -44,12 +68,34 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	fmt.Fprintf(log, "model: DCGAN %dx%dx%d, G %d parameters, D %d parameters; batch %d, Adam lr %g\n",
 		gcfg.Channels, gcfg.ImageSize, gcfg.ImageSize, gen.Params().Count(), disc.Params().Count(), c.Batch, c.LR)
 
-	res, err := runloop.Run(ctx, tr, data.NewLoader(imgs, c.Seed), runloop.Options{
-		Out: c.Out, Steps: c.Steps, LogEvery: c.LogEvery, GridEvery: c.GridEvery, CheckpointEvery: c.CheckpointEvery,
-		GridScale: max(1, 64/c.Size), Config: c, Title: fmt.Sprintf("DCGAN %dx%d on %s", c.Size, c.Size, c.Data), Log: log,
+	ended := false // whether the run ended, not failed, with its outputs to write
+	summary := training.Func(func(s *training.State, e training.Event) error {
+		if e == training.End && !s.Failed() {
+			ended = true
+			trained := s.Trainer.Steps() - s.Start
+			fmt.Fprintf(log, "trained %d steps in %s (%.2f steps/s)\n", trained, s.Elapsed.Round(time.Millisecond),
+				float64(trained)/s.Elapsed.Seconds())
+		}
+		return nil
 	})
-	if err != nil && res.Interrupted {
-		fmt.Fprintln(log, "interrupted: the checkpoint and outputs were saved")
+	stats := &training.StatsLog{Path: filepath.Join(c.Out, training.StatsFile)}
+	grids := &training.Grids{Dir: c.Out, Every: c.GridEvery, Scale: max(1, 64/c.Size)}
+	ck := &training.Checkpointer{Path: filepath.Join(c.Out, training.CheckpointFile), Every: c.CheckpointEvery,
+		Resume: c.Resume != "", Config: c, Model: filepath.Join(c.Out, training.ModelFile)}
+	res, err := training.Loop{Steps: c.Steps, Log: log}.Run(ctx, tr, data.NewLoader(imgs, c.Seed),
+		stats,
+		&training.Progress{Every: c.LogEvery, Description: "train"},
+		summary,
+		grids,
+		ck,
+		&training.Report{Dir: c.Out, Title: fmt.Sprintf("DCGAN %dx%d on %s", c.Size, c.Size, c.Data), Config: c,
+			Stats: stats, Grids: grids},
+	)
+	if ended && (err == nil || errors.Is(err, ctx.Err())) { // done or interrupted: the outputs are written
+		fmt.Fprintf(log, "wrote %s, %s and %s in %s\n", training.ModelFile, training.CheckpointFile, monitor.ReportFile, c.Out)
+	}
+	if res.Interrupted {
+		fmt.Fprintf(log, "continue with -resume %s\n", c.Out)
 	}
 	return err
 }

@@ -22,12 +22,11 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
-	"syscall"
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/losses"
 	"github.com/gogan/gogan/monitor"
+	"github.com/gogan/gogan/training"
 )
 
 func main() {
@@ -39,7 +38,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "mnist:", err)
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := training.NotifyContext(context.Background()) // Ctrl-C, SIGTERM: checkpoint and stop
 	defer stop()
 	if err := run(ctx, cfg, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "mnist:", err)

@@ -2,22 +2,25 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"path/filepath"
+	"time"
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
-	"github.com/gogan/gogan/internal/runloop"
 	"github.com/gogan/gogan/losses"
 	"github.com/gogan/gogan/models"
+	"github.com/gogan/gogan/monitor"
+	"github.com/gogan/gogan/training"
 )
 
 // resumeConfig replaces c by the configuration saved in the checkpoint of
 // the run directory c.Resume, keeping c's -steps if it was given.
 func resumeConfig(c config) (config, error) {
 	var saved config
-	if err := runloop.ReadConfig(c.Resume, &saved); err != nil {
+	if err := training.ReadConfig(filepath.Join(c.Resume, training.CheckpointFile), &saved); err != nil {
 		return c, err
 	}
 	saved.Resume, saved.Out = c.Resume, c.Resume
@@ -57,11 +60,7 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	fmt.Fprintf(log, "model: %s, G %d parameters, D %d parameters; loss %s, batch %d, k %d, Adam lr %g\n",
 		c.Model, gen.Params().Count(), disc.Params().Count(), loss.Name(), c.Batch, c.K, c.LR)
 
-	res, err := runloop.Run(ctx, tr, data.NewLoader(digits, c.Seed), runloop.Options{
-		Out: c.Out, Steps: c.Steps, Epochs: c.Epochs, LogEvery: c.LogEvery, GridEvery: c.GridEvery,
-		CheckpointEvery: c.CheckpointEvery, GridScale: 3, Resume: c.Resume != "", Config: c,
-		Title: fmt.Sprintf("MNIST, %s GAN", c.Model), Log: log, Progress: c.progress, NaNRollbacks: c.NaNRollbacks,
-	})
+	res, err := train(ctx, tr, data.NewLoader(digits, c.Seed), c, log)
 	if err != nil && !res.Interrupted {
 		return err
 	}
@@ -73,6 +72,43 @@ func run(ctx context.Context, c config, log io.Writer) error {
 		fmt.Fprintf(log, "wrote %d generated digits to %s\n", c.Export, path)
 	}
 	return err
+}
+
+// train runs tr in the run folder c.Out with every callback of package
+// training: stats.csv, progress, sample grids, checkpoints (every
+// -checkpoint-every steps, at the end and on Ctrl-C/SIGTERM), -resume,
+// NaN rollbacks, the model and report.html.
+func train(ctx context.Context, tr *gan.Trainer, batches data.Batches, c config, log io.Writer) (training.Result, error) {
+	ended := false // whether the run ended, not failed, with its outputs to write
+	summary := training.Func(func(s *training.State, e training.Event) error {
+		if e == training.End && !s.Failed() {
+			ended = true
+			trained := s.Trainer.Steps() - s.Start
+			fmt.Fprintf(log, "trained %d steps in %s (%.2f steps/s)\n", trained, s.Elapsed.Round(time.Millisecond),
+				float64(trained)/s.Elapsed.Seconds())
+		}
+		return nil
+	})
+	stats := &training.StatsLog{Path: filepath.Join(c.Out, training.StatsFile)}
+	grids := &training.Grids{Dir: c.Out, Every: c.GridEvery, Scale: 3}
+	ck := &training.Checkpointer{Path: filepath.Join(c.Out, training.CheckpointFile), Every: c.CheckpointEvery,
+		Resume: c.Resume != "", Config: c, Model: filepath.Join(c.Out, training.ModelFile)}
+	res, err := training.Loop{Steps: c.Steps, Epochs: c.Epochs, Log: log}.Run(ctx, tr, batches,
+		stats,
+		&training.Progress{Mode: c.progress, Every: c.LogEvery, Description: "train"},
+		summary,
+		grids,
+		ck,
+		&training.NaNRollback{Checkpointer: ck, Max: c.NaNRollbacks},
+		&training.Report{Dir: c.Out, Title: fmt.Sprintf("MNIST, %s GAN", c.Model), Config: c, Stats: stats, Grids: grids},
+	)
+	if ended && (err == nil || errors.Is(err, ctx.Err())) { // done or interrupted: the outputs are written
+		fmt.Fprintf(log, "wrote %s, %s and %s in %s\n", training.ModelFile, training.CheckpointFile, monitor.ReportFile, c.Out)
+	}
+	if res.Interrupted {
+		fmt.Fprintf(log, "continue with -resume %s\n", c.Out)
+	}
+	return res, err
 }
 
 // newModels builds the generator and discriminator of c.Model.

@@ -23,8 +23,9 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"os/signal"
 	"strings"
+
+	"github.com/gogan/gogan/training"
 )
 
 func main() {
@@ -36,7 +37,7 @@ func main() {
 		fmt.Fprintln(os.Stderr, "modes:", err)
 		os.Exit(2)
 	}
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
+	ctx, stop := training.NotifyContext(context.Background())
 	defer stop()
 	if err := run(ctx, o, os.Stdout); err != nil {
 		fmt.Fprintln(os.Stderr, "modes:", err)

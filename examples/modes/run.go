@@ -8,14 +8,15 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"time"
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
 	"github.com/gogan/gogan/internal/atomicfile"
 	"github.com/gogan/gogan/metrics"
 	"github.com/gogan/gogan/models"
+	"github.com/gogan/gogan/monitor"
 	"github.com/gogan/gogan/nn"
+	"github.com/gogan/gogan/training"
 )
 
 // result is the score of one run.
@@ -72,8 +73,9 @@ func networks(variant string, seed uint64) ([]gan.Generator, []gan.Discriminator
 	return gens, discs, nil
 }
 
-// trainOne trains one variant with one seed and scores its samples.
-func trainOne(ctx context.Context, o options, dataName, variant string, seed uint64) (result, error) {
+// trainOne trains one variant with one seed and scores its samples. A
+// terminal log shows a progress bar while it trains.
+func trainOne(ctx context.Context, o options, dataName, variant string, seed uint64, log io.Writer) (result, error) {
 	gens, discs, err := networks(variant, seed)
 	if err != nil {
 		return result{}, err
@@ -91,11 +93,16 @@ func trainOne(ctx context.Context, o options, dataName, variant string, seed uin
 		return result{}, err
 	}
 	mix := mixture(dataName)
-	start := time.Now()
-	if _, err := tr.Train(ctx, data.NewSourceLoader(mix, seed), gan.TrainOptions{Steps: o.Steps}); err != nil {
+	var callbacks []training.Callback
+	if monitor.IsTerminal(log) {
+		callbacks = append(callbacks, &training.Progress{W: log, Mode: monitor.ModeBar,
+			Description: fmt.Sprintf("%s %s seed %d", dataName, variant, seed)})
+	}
+	res, err := training.Loop{Steps: o.Steps}.Run(ctx, tr, data.NewSourceLoader(mix, seed), callbacks...)
+	if err != nil {
 		return result{}, err
 	}
-	secs := time.Since(start).Seconds()
+	secs := res.Elapsed.Seconds()
 	samples, err := tr.Sample(o.Samples)
 	if err != nil {
 		return result{}, err
@@ -120,7 +127,7 @@ func run(ctx context.Context, o options, log io.Writer) error {
 		for _, v := range o.Variants {
 			r := row{data: d, variant: v}
 			for s := 0; s < o.Seeds; s++ {
-				res, err := trainOne(ctx, o, d, v, uint64(s+1))
+				res, err := trainOne(ctx, o, d, v, uint64(s+1), log)
 				if err != nil {
 					return fmt.Errorf("%s/%s seed %d: %w", d, v, s+1, err)
 				}

@@ -1,0 +1,161 @@
+package training
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+
+	"github.com/gogan/gogan/gan"
+)
+
+// File names inside a run folder, as the examples use them.
+const (
+	CheckpointFile = "checkpoint.gogan"
+	ModelFile      = "model.gogan"
+	StatsFile      = "stats.csv"
+)
+
+// Checkpointer keeps a run's checkpoint (gan.Trainer.SaveCheckpoint:
+// weights, optimizer states, step, random states and the data's
+// position), written atomically:
+//
+//   - at the start of a new run, so that there is always a last good one;
+//   - every Every steps;
+//   - at the end, also when the run was interrupted (never lose the work),
+//     but not after a failed step: the last one written stays the last
+//     good one.
+//
+// With Resume it loads the checkpoint before training instead, and the
+// run continues exactly: bit for bit the run it would have been.
+type Checkpointer struct {
+	// Path is the checkpoint file.
+	Path string
+	// Every writes the checkpoint every N steps (0: only at the start and
+	// the end).
+	Every int
+	// Resume loads Path (which must exist) at the Resume event, restoring
+	// the trainer and the data's position.
+	Resume bool
+	// Config, if not nil, is saved in every checkpoint as JSON, for
+	// ReadConfig: the run's configuration, to resume it with the same.
+	Config any
+	// Model, if set, is the file the trained networks are written to at
+	// the end (gan.Trainer.Save: readable with models.Load).
+	Model string
+
+	extra json.RawMessage
+	good  bool // a checkpoint was written or loaded by this run
+}
+
+// Record implements Callback.
+func (c *Checkpointer) Record(s *State, e Event) error {
+	switch e {
+	case Init:
+		extra, err := json.Marshal(c.Config)
+		if err != nil {
+			return fmt.Errorf("training: encode configuration: %w", err)
+		}
+		if c.Config == nil {
+			extra = nil
+		}
+		c.extra, c.good = extra, false
+		return mkdirFor(c.Path)
+	case Resume:
+		if c.Resume {
+			if _, err := s.Trainer.LoadCheckpoint(c.Path, s.Batches); err != nil {
+				return err
+			}
+			c.good = true
+			fmt.Fprintf(s.Log, "resumed from %s at step %d\n", c.Path, s.Trainer.Steps())
+		}
+	case Start:
+		if !c.Resume {
+			return c.save(s)
+		}
+	case Step:
+		if c.Every > 0 && s.Stats.Step%c.Every == 0 {
+			return c.save(s)
+		}
+	case End:
+		if s.Failed() {
+			if !c.good {
+				return nil
+			}
+			// A failed step changed no weights: the last checkpoint
+			// written stays the last good one.
+			return fmt.Errorf("%w (the last good checkpoint is %s)", s.Err, c.Path)
+		}
+		if s.Interrupted {
+			fmt.Fprintf(s.Log, "interrupted at step %d: saving a checkpoint\n", s.Trainer.Steps())
+		}
+		if err := c.save(s); err != nil {
+			return err
+		}
+		if c.Model != "" {
+			return s.Trainer.Save(c.Model)
+		}
+	}
+	return nil
+}
+
+func (c *Checkpointer) save(s *State) error {
+	if err := s.Trainer.SaveCheckpoint(c.Path, s.Batches, c.extra); err != nil {
+		return err
+	}
+	c.good = true
+	return nil
+}
+
+// ReadConfig reads the configuration a Checkpointer saved in the checkpoint
+// at path into cfg (a pointer), to resume a run with it.
+func ReadConfig(path string, cfg any) error {
+	mf, err := gan.ReadModel(path)
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	if err := json.Unmarshal(mf.Info.Extra, cfg); err != nil {
+		return fmt.Errorf("resume: %s holds no run configuration of this command: %w", path, err)
+	}
+	return nil
+}
+
+// NaNRollback recovers a run whose loss or gradient turned NaN or
+// infinite (gan.ErrNonFinite): it reloads the last checkpoint of
+// Checkpointer (which must be in the same loop) and continues with both
+// learning rates halved, at most Max times. Without it (or once Max is
+// spent) such a run stops with the error, its last good checkpoint in
+// place.
+type NaNRollback struct {
+	// Checkpointer is the checkpointer whose checkpoint is reloaded.
+	Checkpointer *Checkpointer
+	// Max is the number of rollbacks allowed in a run (0: none).
+	Max int
+
+	done int
+}
+
+// Record implements Callback.
+func (n *NaNRollback) Record(s *State, e Event) error {
+	if e == Init {
+		n.done = 0
+	}
+	if e != Fail || !errors.Is(s.Err, gan.ErrNonFinite) || n.done >= n.Max {
+		return nil
+	}
+	if n.Checkpointer == nil {
+		return errors.New("training: NaNRollback has no Checkpointer")
+	}
+	if _, err := s.Trainer.LoadCheckpoint(n.Checkpointer.Path, s.Batches); err != nil {
+		return fmt.Errorf("%w; rolling back failed: %w", s.Err, err)
+	}
+	cfg := s.Trainer.Config()
+	gLR, dLR := cfg.GOptimizer.LR/2, cfg.DOptimizer.LR/2
+	if err := s.Trainer.SetLearningRates(gLR, dLR); err != nil {
+		return err
+	}
+	n.done++
+	fmt.Fprintf(s.Log, "%v\nrolled back to step %d; learning rates halved to G %g, D %g (rollback %d of %d)\n",
+		s.Err, s.Trainer.Steps(), gLR, dLR, n.done, n.Max)
+	s.Err = nil
+	return nil
+}

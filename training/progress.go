@@ -1,0 +1,46 @@
+package training
+
+import (
+	"io"
+
+	"github.com/gogan/gogan/monitor"
+)
+
+// Progress shows the run's progress with a monitor.Progress: a live bar
+// (steps/s, ETA, D loss, G loss, D(x), D(G(z)), V) on a terminal, a plain
+// line every Every steps elsewhere (see monitor.Progress).
+type Progress struct {
+	// W receives the progress (nil: the loop's Log).
+	W io.Writer
+	// Mode selects a bar or plain lines (monitor.ModeAuto: a bar on a
+	// terminal, plain lines elsewhere).
+	Mode monitor.Mode
+	// Every is the number of steps between plain lines
+	// (monitor.DefaultEvery if zero).
+	Every int
+	// Description is shown in front of the bar and the lines, e.g.
+	// "train".
+	Description string
+
+	p *monitor.Progress
+}
+
+// Record implements Callback.
+func (p *Progress) Record(s *State, e Event) error {
+	w := p.W
+	if w == nil {
+		w = s.Log
+	}
+	switch e {
+	case Start:
+		p.p = monitor.NewProgress(w, s.Steps, monitor.ProgressOptions{Mode: p.Mode, Every: p.Every, Start: s.Start,
+			Description: p.Description})
+	case Step:
+		p.p.Update(s.Stats)
+	case End:
+		if p.p != nil { // nil if Start did not reach this callback
+			return p.p.Finish()
+		}
+	}
+	return nil
+}

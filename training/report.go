@@ -1,0 +1,89 @@
+package training
+
+import (
+	"fmt"
+	"os"
+	"path/filepath"
+
+	"github.com/gogan/gogan/gan"
+	"github.com/gogan/gogan/monitor"
+)
+
+// Report writes, at the end of a run that did not fail, the plots of its
+// statistics (losses.png, discriminator.png, value.png) and
+// monitor.ReportFile (report.html): one page with the configuration, the
+// final statistics and the pictures, into Dir.
+type Report struct {
+	// Dir is the folder of the page and its pictures.
+	Dir string
+	// Title heads the page; Config is the configuration it shows (see
+	// monitor.Report).
+	Title  string
+	Config any
+	// Stats, if not nil, supplies the plotted statistics: the whole run's,
+	// a resumed one's included. Without it there are no plots, and the
+	// final statistics are those of this loop's last step.
+	Stats *StatsLog
+	// Grids, if not nil, supplies the pictures of the generator (the last
+	// grid, the timeline, the interpolation). Both must be callbacks of
+	// the same loop.
+	Grids *Grids
+	// Smooth is the moving-average window of the plots (25 if zero).
+	Smooth int
+}
+
+// Record implements Callback.
+func (r *Report) Record(s *State, e Event) error {
+	switch e {
+	case Init:
+		if err := os.MkdirAll(r.Dir, 0o755); err != nil {
+			return fmt.Errorf("training: create run directory: %w", err)
+		}
+	case End:
+		if !s.Failed() {
+			return r.write(s)
+		}
+	}
+	return nil
+}
+
+func (r *Report) write(s *State) error {
+	var hist *monitor.History
+	if r.Stats != nil {
+		hist = r.Stats.History()
+	}
+	var final *gan.Stats
+	if s.Stepped {
+		final = &s.Stats
+	} else if last, ok := hist.Last(); ok { // a resumed run that trained no step
+		final = &last
+	}
+	var figs []monitor.Figure
+	if hist.Len() > 0 {
+		smooth := r.Smooth
+		if smooth == 0 {
+			smooth = 25
+		}
+		plots := []struct {
+			file, caption string
+			write         func(string, *monitor.History, monitor.PlotOptions) error
+		}{
+			{"losses.png", "Discriminator and generator losses", monitor.WriteLossPlot},
+			{"discriminator.png", "Mean D(x) and D(G(z)); both tend to 1/2 at the equilibrium", monitor.WriteDiscriminatorPlot},
+			{"value.png", "V(D, G); −log 4 at the equilibrium", monitor.WriteValuePlot},
+		}
+		for _, p := range plots {
+			if err := p.write(filepath.Join(r.Dir, p.file), hist, monitor.PlotOptions{Smooth: smooth}); err != nil {
+				return err
+			}
+			figs = append(figs, monitor.Figure{File: p.file, Caption: p.caption})
+		}
+	}
+	if r.Grids != nil {
+		if err := r.Grids.finish(s.Trainer); err != nil {
+			return err
+		}
+		figs = append(figs, r.Grids.Figures()...)
+	}
+	return monitor.WriteReport(r.Dir, monitor.Report{Title: r.Title, Config: r.Config, Final: final, Figures: figs})
+}
