@@ -12,7 +12,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/gogan/gogan/internal/atomicfile"
+	"github.com/gogan/gogan/atomicfile"
 )
 
 // RemoteFile describes one file of a downloadable data set.

@@ -12,7 +12,7 @@ import (
 	"os"
 	"strings"
 
-	"github.com/gogan/gogan/internal/atomicfile"
+	"github.com/gogan/gogan/atomicfile"
 )
 
 // IDXType is the element type of an IDX file, the third byte of its magic

@@ -5,14 +5,14 @@ import (
 	"fmt"
 	"math/rand/v2"
 
-	"github.com/gogan/gogan/ckpt"
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/nn"
 	"github.com/gogan/gogan/optim"
+	"github.com/gogan/gogan/tensorfile"
 )
 
 // CheckpointFormat and CheckpointVersion identify training checkpoints. A
-// checkpoint is a ckpt container (checksummed, written atomically) whose
+// checkpoint is a tensorfile container (checksummed, written atomically) whose
 // metadata is JSON holding the step counter, the trainer's configuration,
 // the networks' specs, the random generators' states, the data stream's
 // position and the optimizers' step counts; its tensors are the networks'
@@ -48,8 +48,8 @@ type checkpointConfig struct {
 	DSteps             int             `json:"d_steps"`
 	Loss               string          `json:"loss"`
 	Noise              string          `json:"noise"`
-	GOptimizer         OptimizerConfig `json:"g_optimizer"`
-	DOptimizer         OptimizerConfig `json:"d_optimizer"`
+	GOptimizer         optimizerRecord `json:"g_optimizer"`
+	DOptimizer         optimizerRecord `json:"d_optimizer"`
 	Seed               uint64          `json:"seed"`
 	Pack               int             `json:"pack"`
 	Balance            Balance         `json:"balance"`
@@ -67,9 +67,57 @@ type optimizerMeta struct {
 	Buffers []string `json:"buffers,omitempty"`
 }
 
+// optimizerRecord is how a checkpoint records an optimizer's settings: the
+// kind and the values after optim's defaults are applied, in the JSON
+// shape checkpoints have always had (settings added since appear only
+// when they differ from optim's defaults, so older checkpoints compare
+// equal). Settings of the user's own type are recorded as their JSON.
+type optimizerRecord struct {
+	Kind     string          `json:"kind"`
+	LR       float64         `json:"lr"`
+	Beta1    float64         `json:"beta1,omitempty"`
+	Beta2    float64         `json:"beta2,omitempty"`
+	Momentum float64         `json:"momentum,omitempty"`
+	Nesterov bool            `json:"nesterov,omitempty"`
+	Alpha    float64         `json:"alpha,omitempty"`
+	Eps      float64         `json:"eps,omitempty"`
+	Settings json.RawMessage `json:"settings,omitempty"`
+}
+
+func recordOf(s optim.Settings) optimizerRecord {
+	o, err := s.New()
+	if err != nil { // validated at NewTrainer
+		return optimizerRecord{Kind: fmt.Sprintf("invalid %T", s), LR: s.LearningRate()}
+	}
+	switch o := o.(type) {
+	case *optim.Adam:
+		c := o.Config()
+		r := optimizerRecord{Kind: "adam", LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2}
+		if c.Eps != optim.DefaultAdamEps {
+			r.Eps = c.Eps
+		}
+		return r
+	case *optim.SGD:
+		c := o.Config()
+		return optimizerRecord{Kind: "sgd", LR: c.LR, Momentum: c.Momentum, Nesterov: c.Nesterov}
+	case *optim.RMSProp:
+		c := o.Config()
+		r := optimizerRecord{Kind: "rmsprop", LR: c.LR}
+		if c.Alpha != optim.DefaultRMSPropAlpha {
+			r.Alpha = c.Alpha
+		}
+		if c.Eps != optim.DefaultRMSPropEps {
+			r.Eps = c.Eps
+		}
+		return r
+	}
+	raw, _ := json.Marshal(s)
+	return optimizerRecord{Kind: fmt.Sprintf("%T", s), LR: s.LearningRate(), Settings: raw}
+}
+
 func (t *Trainer) checkpointConfig() checkpointConfig {
 	c := t.cfg
-	return checkpointConfig{c.BatchSize, c.DSteps, t.loss.Name(), c.Noise.String(), c.GOptimizer, c.DOptimizer, c.Seed,
+	return checkpointConfig{c.BatchSize, c.DSteps, t.loss.Name(), c.Noise.String(), recordOf(c.GOptimizer), recordOf(c.DOptimizer), c.Seed,
 		c.Pack, c.Balance, c.InstanceNoise, c.InstanceNoiseSteps, t.weights, c.FeatureMatching, len(t.gens), len(t.discs)}
 }
 
@@ -101,10 +149,10 @@ func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.R
 			return wrap(err)
 		}
 	}
-	f := &ckpt.File{}
+	f := &tensorfile.File{}
 	for _, n := range t.networks() {
 		for _, p := range n.ps.All() {
-			f.Tensors = append(f.Tensors, ckpt.Tensor{Name: n.prefix + p.Name, Shape: []int(p.Value.Shape()), Data: p.Value.Data()})
+			f.Tensors = append(f.Tensors, tensorfile.Tensor{Name: n.prefix + p.Name, Shape: []int(p.Value.Shape()), Data: p.Value.Data()})
 		}
 		var spec *NetworkSpec
 		if s, ok := n.net.(Specifier); ok {
@@ -134,7 +182,7 @@ func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.R
 	if f.Meta, err = json.Marshal(info); err != nil {
 		return wrap(err)
 	}
-	if err := ckpt.WriteFile(path, f); err != nil {
+	if err := tensorfile.WriteFile(path, f); err != nil {
 		return wrap(err)
 	}
 	return nil
@@ -170,18 +218,18 @@ func (t *Trainer) networks() []network {
 	return out
 }
 
-func addOptimizerState(f *ckpt.File, prefix string, s optim.State) optimizerMeta {
+func addOptimizerState(f *tensorfile.File, prefix string, s optim.State) optimizerMeta {
 	m := optimizerMeta{Kind: s.Kind, Steps: s.Steps}
 	for _, b := range s.Buffers {
 		m.Buffers = append(m.Buffers, b.Name)
 		for i, d := range b.Data {
-			f.Tensors = append(f.Tensors, ckpt.Tensor{Name: fmt.Sprintf("%s%s/%d", prefix, b.Name, i), Shape: []int{len(d)}, Data: d})
+			f.Tensors = append(f.Tensors, tensorfile.Tensor{Name: fmt.Sprintf("%s%s/%d", prefix, b.Name, i), Shape: []int{len(d)}, Data: d})
 		}
 	}
 	return m
 }
 
-func readOptimizerState(f *ckpt.File, prefix string, m optimizerMeta, params []int) (optim.State, error) {
+func readOptimizerState(f *tensorfile.File, prefix string, m optimizerMeta, params []int) (optim.State, error) {
 	s := optim.State{Kind: m.Kind, Steps: m.Steps}
 	for _, name := range m.Buffers {
 		b := optim.Buffer{Name: name}
@@ -215,7 +263,7 @@ func readOptimizerState(f *ckpt.File, prefix string, m optimizerMeta, params []i
 // its networks and batches are as they were.
 func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMessage, error) {
 	wrap := func(err error) error { return fmt.Errorf("gan: load checkpoint %s: %w", path, err) }
-	f, err := ckpt.ReadFile(path)
+	f, err := tensorfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("gan: load checkpoint: %w", err)
 	}

@@ -4,6 +4,7 @@ import (
 	"fmt"
 
 	"github.com/gogan/gogan/losses"
+	"github.com/gogan/gogan/optim"
 )
 
 // Config configures a Trainer. The zero value of every field selects its
@@ -20,9 +21,13 @@ type Config struct {
 	Loss losses.Loss
 	// Noise is the prior of z (default NormalNoise{}).
 	Noise Noise
-	// GOptimizer and DOptimizer configure the two networks' optimizers
-	// (default Adam, learning rate 2e-4, β1 0.5, β2 0.999).
-	GOptimizer, DOptimizer OptimizerConfig
+	// GOptimizer and DOptimizer configure the two networks' optimizers,
+	// with package optim's own settings (optim.AdamConfig, SGDConfig,
+	// RMSPropConfig, or any optim.Settings of yours). Nil means
+	// DefaultOptimizer: Adam with learning rate 2e-4 and β1 0.5 (Radford
+	// et al.'s DCGAN settings; optim's own Adam default β1 is 0.9, which
+	// applies when you give an AdamConfig with Beta1 0).
+	GOptimizer, DOptimizer optim.Settings
 	// Seed seeds the trainer's random numbers: the noise, dropout masks
 	// and the samples Sample draws. The same seed, networks and data give
 	// the same training run, bit for bit, on the same machine.
@@ -102,19 +107,11 @@ type Balance struct {
 	Margin float64 `json:"margin,omitempty"`
 }
 
-// OptimizerConfig selects and configures an optimizer.
-type OptimizerConfig struct {
-	// Kind is "adam" (the default), "sgd" (with momentum, as in the
-	// original GAN paper) or "rmsprop" (as in the Wasserstein GAN paper).
-	Kind string `json:"kind"`
-	// LR is the learning rate (default 2e-4 for Adam, 0.01 for SGD,
-	// 5e-5 for RMSProp).
-	LR float64 `json:"lr"`
-	// Beta1 and Beta2 are Adam's decay rates (default 0.5 and 0.999).
-	Beta1 float64 `json:"beta1,omitempty"`
-	Beta2 float64 `json:"beta2,omitempty"`
-	// Momentum is SGD's momentum (0 = plain SGD).
-	Momentum float64 `json:"momentum,omitempty"`
+// DefaultOptimizer returns the optimizer settings a nil Config.GOptimizer
+// or DOptimizer stands for: Adam with learning rate 2e-4, β1 0.5 and β2
+// 0.999.
+func DefaultOptimizer() optim.Settings {
+	return optim.AdamConfig{LR: 2e-4, Beta1: 0.5, Beta2: 0.999}
 }
 
 // DefaultConfig returns the configuration that Config{} stands for, with
@@ -138,8 +135,12 @@ func (c *Config) fill() {
 	if c.Noise == nil {
 		c.Noise = NormalNoise{}
 	}
-	c.GOptimizer.fill()
-	c.DOptimizer.fill()
+	if c.GOptimizer == nil {
+		c.GOptimizer = DefaultOptimizer()
+	}
+	if c.DOptimizer == nil {
+		c.DOptimizer = DefaultOptimizer()
+	}
 	if c.Pack == 0 {
 		c.Pack = 1
 	}
@@ -148,30 +149,6 @@ func (c *Config) fill() {
 	}
 	if c.Balance.Kind == BalanceLosing && c.Balance.Margin == 0 {
 		c.Balance.Margin = 0.3
-	}
-}
-
-func (o *OptimizerConfig) fill() {
-	if o.Kind == "" {
-		o.Kind = "adam"
-	}
-	if o.LR == 0 {
-		switch o.Kind {
-		case "adam":
-			o.LR = 2e-4
-		case "sgd":
-			o.LR = 0.01
-		case "rmsprop":
-			o.LR = 5e-5
-		}
-	}
-	if o.Kind == "adam" {
-		if o.Beta1 == 0 {
-			o.Beta1 = 0.5
-		}
-		if o.Beta2 == 0 {
-			o.Beta2 = 0.999
-		}
 	}
 }
 
@@ -203,29 +180,11 @@ func (c Config) validate() error {
 	if err := checkDevice(c.Device); err != nil {
 		return fmt.Errorf("gan: config: Device %q: %w", c.Device, err)
 	}
-	if err := c.GOptimizer.validate(); err != nil {
+	if _, err := c.GOptimizer.New(); err != nil {
 		return fmt.Errorf("gan: config: GOptimizer: %w", err)
 	}
-	if err := c.DOptimizer.validate(); err != nil {
+	if _, err := c.DOptimizer.New(); err != nil {
 		return fmt.Errorf("gan: config: DOptimizer: %w", err)
-	}
-	return nil
-}
-
-func (o OptimizerConfig) validate() error {
-	switch o.Kind {
-	case "adam", "sgd", "rmsprop":
-	default:
-		return fmt.Errorf("unknown optimizer %q (want adam, sgd or rmsprop)", o.Kind)
-	}
-	if !(o.LR > 0) {
-		return fmt.Errorf("learning rate must be positive, got %v", o.LR)
-	}
-	if o.Beta1 < 0 || o.Beta1 >= 1 || o.Beta2 < 0 || o.Beta2 >= 1 {
-		return fmt.Errorf("betas must lie in [0, 1), got %v and %v", o.Beta1, o.Beta2)
-	}
-	if o.Momentum < 0 || o.Momentum >= 1 {
-		return fmt.Errorf("momentum must lie in [0, 1), got %v", o.Momentum)
 	}
 	return nil
 }

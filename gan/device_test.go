@@ -12,6 +12,7 @@ import (
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/nn"
 	"github.com/gogan/gogan/ops"
+	"github.com/gogan/gogan/optim"
 	"github.com/stretchr/testify/require"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -248,8 +249,8 @@ func TestDeviceAgreesDCGAN(t *testing.T) {
 // optim's on the same gradients in package gpu, and on networks without
 // such zero gradients here (mlp and the raw Gorgonia nets).
 func dcganAgreeConfig(c gan.Config) gan.Config {
-	c.GOptimizer = gan.OptimizerConfig{Kind: "sgd", LR: 0.01, Momentum: 0.5}
-	c.DOptimizer = gan.OptimizerConfig{Kind: "sgd", LR: 0.01, Momentum: 0.5}
+	c.GOptimizer = optim.SGDConfig{LR: 0.01, Momentum: 0.5}
+	c.DOptimizer = optim.SGDConfig{LR: 0.01, Momentum: 0.5}
 	return c
 }
 
@@ -411,8 +412,8 @@ func rawConfig(t *testing.T, loss string) gan.Config {
 		cfg.LabelSmoothing = 0.1
 	}
 	if loss == "wasserstein" {
-		cfg.DOptimizer = gan.OptimizerConfig{Kind: "rmsprop", LR: 5e-5}
-		cfg.GOptimizer = gan.OptimizerConfig{Kind: "sgd", LR: 1e-3, Momentum: 0.9}
+		cfg.DOptimizer = optim.RMSPropConfig{LR: 5e-5}
+		cfg.GOptimizer = optim.SGDConfig{LR: 1e-3, Momentum: 0.9}
 	}
 	return cfg
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/gogan/gogan/losses"
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/nn"
+	"github.com/gogan/gogan/optim"
 	"github.com/stretchr/testify/require"
 )
 
@@ -203,7 +204,7 @@ func adversaryDeltas(t *testing.T, w [][]float64, dLR float64) (d, g [2][]float6
 		require.NoError(t, err)
 	}
 	cfg := gan.Config{BatchSize: 16, Seed: 3, AdversaryWeights: w,
-		DOptimizer: gan.OptimizerConfig{Kind: "sgd", LR: dLR}, GOptimizer: gan.OptimizerConfig{Kind: "sgd", LR: 0.1}}
+		DOptimizer: optim.SGDConfig{LR: dLR}, GOptimizer: optim.SGDConfig{LR: 0.1}}
 	tr, err := gan.NewMultiTrainer([]gan.Generator{gens[0], gens[1]}, []gan.Discriminator{discs[0], discs[1]}, cfg)
 	require.NoError(t, err)
 	flat := func(ps *nn.Params) []float64 {
@@ -346,7 +347,7 @@ func TestDiversityAlarm(t *testing.T) {
 			require.NoError(t, p.SetFloat64s(make([]float64, p.Value.Shape().TotalSize())))
 		}
 	}
-	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: 16, GOptimizer: gan.OptimizerConfig{LR: 1e-12}})
+	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: 16, GOptimizer: optim.AdamConfig{LR: 1e-12, Beta1: 0.5, Beta2: 0.999}})
 	require.NoError(t, err)
 	s, err := tr.Step(data.NewSourceLoader(data.NewRing8(), 1))
 	require.NoError(t, err)
@@ -428,10 +429,10 @@ func TestSetLearningRatesKeepsOptimizerState(t *testing.T) {
 	require.Equal(t, weights(a.Discriminator().Params()), weights(b.Discriminator().Params()))
 
 	require.NoError(t, b.SetLearningRates(1e-4, 5e-5))
-	require.Equal(t, 1e-4, b.Config().GOptimizer.LR)
-	require.Equal(t, 5e-5, b.Config().DOptimizer.LR)
+	require.Equal(t, 1e-4, b.Config().GOptimizer.LearningRate())
+	require.Equal(t, 5e-5, b.Config().DOptimizer.LearningRate())
 	steps(t, a, sa, 1)
 	steps(t, b, sb, 1)
 	require.NotEqual(t, weights(a.Generator().Params()), weights(b.Generator().Params()))
-	require.ErrorContains(t, b.SetLearningRates(-1, 1e-4), "generator learning rate: learning rate must be positive")
+	require.ErrorContains(t, b.SetLearningRates(-1, 1e-4), "generator learning rate: optim: adam: learning rate must be positive")
 }

@@ -4,8 +4,8 @@ import (
 	"encoding/json"
 	"fmt"
 
-	"github.com/gogan/gogan/ckpt"
 	"github.com/gogan/gogan/nn"
+	"github.com/gogan/gogan/tensorfile"
 )
 
 // NetworkSpec describes how to rebuild a network: a kind known to the
@@ -24,7 +24,7 @@ type Specifier interface {
 }
 
 // ModelFormat and ModelVersion identify gogan model files. A model file is
-// a ckpt container (see package ckpt for the byte layout and its
+// a tensorfile container (see package tensorfile for the byte layout and its
 // checksum) whose metadata is a ModelInfo as JSON, with one tensor per
 // parameter, named "generator/<param>" or "discriminator/<param>",
 // buffers such as batch norm running statistics included.
@@ -50,7 +50,7 @@ type ModelInfo struct {
 // ModelFile is a model file that has been read and verified.
 type ModelFile struct {
 	Info ModelInfo
-	file *ckpt.File
+	file *tensorfile.File
 }
 
 const (
@@ -63,10 +63,10 @@ const (
 // reader sees the old file or the new one, never a mixture.
 func SaveModel(path string, gen Generator, disc Discriminator, info ModelInfo) error {
 	info.Format, info.Version = ModelFormat, ModelVersion
-	f := &ckpt.File{}
+	f := &tensorfile.File{}
 	add := func(prefix string, net any, ps *nn.Params) (*NetworkSpec, error) {
 		for _, p := range ps.All() {
-			f.Tensors = append(f.Tensors, ckpt.Tensor{Name: prefix + p.Name, Shape: []int(p.Value.Shape()), Data: p.Value.Data()})
+			f.Tensors = append(f.Tensors, tensorfile.Tensor{Name: prefix + p.Name, Shape: []int(p.Value.Shape()), Data: p.Value.Data()})
 		}
 		if s, ok := net.(Specifier); ok {
 			spec, err := s.Spec()
@@ -91,7 +91,7 @@ func SaveModel(path string, gen Generator, disc Discriminator, info ModelInfo) e
 	if f.Meta, err = json.Marshal(info); err != nil {
 		return fmt.Errorf("gan: save %s: %w", path, err)
 	}
-	if err := ckpt.WriteFile(path, f); err != nil {
+	if err := tensorfile.WriteFile(path, f); err != nil {
 		return fmt.Errorf("gan: save %s: %w", path, err)
 	}
 	return nil
@@ -100,7 +100,7 @@ func SaveModel(path string, gen Generator, disc Discriminator, info ModelInfo) e
 // ReadModel reads and verifies a model file. Nothing is loaded into any
 // network until Restore.
 func ReadModel(path string) (*ModelFile, error) {
-	f, err := ckpt.ReadFile(path)
+	f, err := tensorfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("gan: read model: %w", err)
 	}
@@ -161,7 +161,7 @@ func (m *ModelFile) plan(gen Generator, disc Discriminator) (func(), error) {
 
 // planRestore checks that f holds every parameter of ps under prefix with
 // the right shape and type, and returns the function that copies them in.
-func planRestore(f *ckpt.File, prefix string, ps *nn.Params) (func(), error) {
+func planRestore(f *tensorfile.File, prefix string, ps *nn.Params) (func(), error) {
 	type job struct {
 		p    *nn.Param
 		data any

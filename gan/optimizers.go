@@ -8,16 +8,7 @@ import (
 	"github.com/gogan/gogan/optim"
 )
 
-func newOptimizer(c OptimizerConfig) (optim.Optimizer, error) {
-	switch c.Kind {
-	case "sgd":
-		return optim.NewSGD(optim.SGDConfig{LR: c.LR, Momentum: c.Momentum})
-	case "rmsprop":
-		return optim.NewRMSProp(optim.RMSPropConfig{LR: c.LR})
-	default:
-		return optim.NewAdam(optim.AdamConfig{LR: c.LR, Beta1: c.Beta1, Beta2: c.Beta2})
-	}
-}
+func newOptimizer(s optim.Settings) (optim.Optimizer, error) { return s.New() }
 
 // SetLearningRates changes the learning rates of every generator's and
 // every discriminator's optimizer, keeping their state (moment buffers
@@ -27,15 +18,14 @@ func (t *Trainer) SetLearningRates(gLR, dLR float64) error {
 	if err := t.Sync(); err != nil {
 		return err
 	}
-	gc, dc := t.cfg.GOptimizer, t.cfg.DOptimizer
-	gc.LR, dc.LR = gLR, dLR
-	if err := gc.validate(); err != nil {
+	gc, dc := t.cfg.GOptimizer.WithLearningRate(gLR), t.cfg.DOptimizer.WithLearningRate(dLR)
+	if _, err := gc.New(); err != nil {
 		return fmt.Errorf("gan: generator learning rate: %w", err)
 	}
-	if err := dc.validate(); err != nil {
+	if _, err := dc.New(); err != nil {
 		return fmt.Errorf("gan: discriminator learning rate: %w", err)
 	}
-	replace := func(opts []optim.Optimizer, c OptimizerConfig) ([]optim.Optimizer, error) {
+	replace := func(opts []optim.Optimizer, c optim.Settings) ([]optim.Optimizer, error) {
 		out := make([]optim.Optimizer, len(opts))
 		for i, o := range opts {
 			n, err := newOptimizer(c)

@@ -2,10 +2,8 @@ package gan
 
 import (
 	"fmt"
-	"image"
 
 	"github.com/gogan/gogan/nn"
-	"github.com/gogan/gogan/vis"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -104,36 +102,4 @@ func (t *Trainer) GenerateWith(i int, z []float64) (*tensor.Dense, error) {
 		copyElems(result, start*sampleSize, p.samples.Data(), 0, (end-start)*sampleSize)
 	}
 	return result, nil
-}
-
-// SampleImages returns n generated samples as images. It needs image
-// samples: SampleShape [C H W] with C = 1 (gray) or 3 (RGB), or [H W], with
-// values in [-1, 1].
-func (t *Trainer) SampleImages(n int) ([]image.Image, error) {
-	s, err := t.Sample(n)
-	if err != nil {
-		return nil, err
-	}
-	return ToImages(s)
-}
-
-// ToImages converts a batch of image samples, shape [n C H W] or [n H W]
-// with values in [-1, 1], into images.
-func ToImages(batch *tensor.Dense) ([]image.Image, error) {
-	shape := batch.Shape()
-	var n, c, h, w int
-	switch len(shape) {
-	case 3:
-		n, c, h, w = shape[0], 1, shape[1], shape[2]
-	case 4:
-		n, c, h, w = shape[0], shape[1], shape[2], shape[3]
-	default:
-		return nil, fmt.Errorf("gan: samples of shape %v are not images (want [n C H W] or [n H W])", shape)
-	}
-	f := asFloat32(batch.Data(), batch.Shape().TotalSize())
-	imgs, err := vis.BatchToImages(f, n, c, h, w)
-	if err != nil {
-		return nil, fmt.Errorf("gan: %w", err)
-	}
-	return imgs, nil
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/gogan/gogan/losses"
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/nn"
+	"github.com/gogan/gogan/optim"
 	"github.com/stretchr/testify/require"
 	G "gorgonia.org/gorgonia"
 )
@@ -123,10 +124,10 @@ func TestNewTrainerRejectsMismatches(t *testing.T) {
 	require.ErrorContains(t, err, "BatchSize must be positive")
 	_, err = gan.NewTrainer(gen, disc, gan.Config{DSteps: -2})
 	require.ErrorContains(t, err, "DSteps (k) must be at least 1")
-	_, err = gan.NewTrainer(gen, disc, gan.Config{GOptimizer: gan.OptimizerConfig{Kind: "adagrad"}})
-	require.ErrorContains(t, err, `GOptimizer: unknown optimizer "adagrad"`)
-	_, err = gan.NewTrainer(gen, disc, gan.Config{DOptimizer: gan.OptimizerConfig{LR: -1}})
-	require.ErrorContains(t, err, "DOptimizer: learning rate must be positive")
+	_, err = gan.NewTrainer(gen, disc, gan.Config{GOptimizer: optim.SGDConfig{LR: 0.1, Nesterov: true}})
+	require.ErrorContains(t, err, "GOptimizer: optim: sgd: Nesterov momentum needs a positive momentum")
+	_, err = gan.NewTrainer(gen, disc, gan.Config{DOptimizer: optim.AdamConfig{LR: -1}})
+	require.ErrorContains(t, err, "DOptimizer: optim: adam: learning rate must be positive")
 
 	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: 4})
 	require.NoError(t, err)
@@ -140,7 +141,7 @@ func TestDefaultConfig(t *testing.T) {
 	require.Equal(t, 1, c.DSteps)
 	require.Equal(t, "nonsaturating", c.Loss.Name())
 	require.Equal(t, "normal", c.Noise.String())
-	want := gan.OptimizerConfig{Kind: "adam", LR: 2e-4, Beta1: 0.5, Beta2: 0.999}
+	want := optim.AdamConfig{LR: 2e-4, Beta1: 0.5, Beta2: 0.999}
 	require.Equal(t, want, c.GOptimizer)
 	require.Equal(t, want, c.DOptimizer)
 }
@@ -308,5 +309,39 @@ func TestDeviceSelection(t *testing.T) {
 		_, err := gan.NewTrainer(gen, disc, gan.Config{Device: dev})
 		require.Error(t, err, "device %q", dev)
 		require.ErrorContains(t, err, `Device "`+dev+`"`)
+	}
+}
+
+// halvedSGD is an optimizer of the user's own: SGD at half the rate.
+type halvedSGD struct{ LR float64 }
+
+func (h halvedSGD) New() (optim.Optimizer, error) { return optim.NewSGD(optim.SGDConfig{LR: h.LR / 2}) }
+func (h halvedSGD) LearningRate() float64         { return h.LR }
+func (h halvedSGD) WithLearningRate(lr float64) optim.Settings {
+	h.LR = lr
+	return h
+}
+
+// TestCustomOptimizerSettings: any optim.Settings trains (here the same
+// numbers as the SGD it wraps, on the CPU and on a device, which runs the
+// optimizer its settings build) and checkpoints record it.
+func TestCustomOptimizerSettings(t *testing.T) {
+	run := func(s optim.Settings, dev string) [][]float64 {
+		gen, disc := toyNets(t, 2, false, 0)
+		tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: 8, Seed: 4, GOptimizer: s, DOptimizer: s, Device: dev})
+		require.NoError(t, err)
+		src := data.NewSourceLoader(data.NewRing8(), 1)
+		for i := 0; i < 3; i++ {
+			_, err := tr.Step(src)
+			require.NoError(t, err)
+		}
+		require.NoError(t, tr.SaveCheckpoint(t.TempDir()+"/c", src, nil))
+		return weights(gen.Params())
+	}
+	want := run(optim.SGDConfig{LR: 0.05}, "cpu")
+	require.Equal(t, want, run(halvedSGD{LR: 0.1}, "cpu"))
+	got := run(halvedSGD{LR: 0.1}, "host")
+	for i := range want {
+		require.InDeltaSlice(t, want[i], got[i], 1e-6)
 	}
 }

@@ -16,6 +16,7 @@ import (
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
+	"github.com/gogan/gogan/images"
 	"github.com/stretchr/testify/require"
 	"golang.org/x/net/html"
 )
@@ -129,7 +130,7 @@ func writeRunFigures(t *testing.T, dir string) []Figure {
 		}
 		rows = append(rows, row)
 	}
-	require.NoError(t, WriteSampleTimeline(filepath.Join(dir, "timeline.png"), rows, 2))
+	require.NoError(t, images.WriteSampleTimeline(filepath.Join(dir, "timeline.png"), rows, 2))
 
 	gen2 := func(z []float64) ([]image.Image, error) {
 		var imgs []image.Image
@@ -138,8 +139,8 @@ func writeRunFigures(t *testing.T, dir string) []Figure {
 		}
 		return imgs, nil
 	}
-	require.NoError(t, WriteInterpolation(filepath.Join(dir, "interpolation.png"), gen2,
-		[]float64{-2, -1}, []float64{2, 1.5}, InterpolationOptions{Steps: 10, Scale: 2}))
+	require.NoError(t, images.WriteInterpolation(filepath.Join(dir, "interpolation.png"), gen2,
+		[]float64{-2, -1}, []float64{2, 1.5}, images.InterpolationOptions{Steps: 10, Scale: 2}))
 
 	return []Figure{
 		{"losses.png", "D and G losses (moving average over 25 steps)"},

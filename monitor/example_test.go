@@ -17,31 +17,14 @@ func ExampleProgress_plain() {
 	p := monitor.NewProgress(os.Stdout, 300, monitor.ProgressOptions{Mode: monitor.ModePlain, Every: 100, Now: now})
 	for step := 1; step <= 300; step++ {
 		clock = clock.Add(10 * time.Millisecond) // one training step
-		p.Update(gan.Stats{Step: step, DLoss: 1.3863, GLoss: 0.6931, DReal: 0.5, DFake: 0.5, V: -1.3863})
+		p.Update(gan.Stats{Step: step, DLoss: 1.3863, GLoss: 0.6931, DReal: 0.5, DFake: 0.5, V: -1.3863, Diversity: 0.97})
 	}
 	if err := p.Finish(); err != nil {
 		fmt.Println(err)
 	}
 	// Output:
-	// step 100/300  100.0 steps/s  ETA 2s  D loss 1.3863  G loss 0.6931  D(x) 0.500  D(G(z)) 0.500  V -1.3863
-	// step 200/300  100.0 steps/s  ETA 1s  D loss 1.3863  G loss 0.6931  D(x) 0.500  D(G(z)) 0.500  V -1.3863
-	// step 300/300  100.0 steps/s  ETA 0s  D loss 1.3863  G loss 0.6931  D(x) 0.500  D(G(z)) 0.500  V -1.3863
+	// step 100/300  100.0 steps/s  ETA 2s  D loss 1.3863  G loss 0.6931  D(x) 0.500  D(G(z)) 0.500  V -1.3863  diversity 0.970
+	// step 200/300  100.0 steps/s  ETA 1s  D loss 1.3863  G loss 0.6931  D(x) 0.500  D(G(z)) 0.500  V -1.3863  diversity 0.970
+	// step 300/300  100.0 steps/s  ETA 0s  D loss 1.3863  G loss 0.6931  D(x) 0.500  D(G(z)) 0.500  V -1.3863  diversity 0.970
 	// done: 300 steps in 3s (100.0 steps/s)
-}
-
-// Interpolate walks through latent space; spherical interpolation keeps
-// the radius between the end points' norms.
-func ExampleInterpolate() {
-	z, err := monitor.Interpolate([]float64{3, 0}, []float64{0, 3}, 3, monitor.Spherical)
-	if err != nil {
-		fmt.Println(err)
-		return
-	}
-	for i := 0; i < len(z); i += 2 {
-		fmt.Printf("%.4f %.4f\n", z[i], z[i+1])
-	}
-	// Output:
-	// 3.0000 0.0000
-	// 2.1213 2.1213
-	// 0.0000 3.0000
 }

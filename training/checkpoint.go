@@ -149,7 +149,7 @@ func (n *NaNRollback) Record(s *State, e Event) error {
 		return fmt.Errorf("%w; rolling back failed: %w", s.Err, err)
 	}
 	cfg := s.Trainer.Config()
-	gLR, dLR := cfg.GOptimizer.LR/2, cfg.DOptimizer.LR/2
+	gLR, dLR := cfg.GOptimizer.LearningRate()/2, cfg.DOptimizer.LearningRate()/2
 	if err := s.Trainer.SetLearningRates(gLR, dLR); err != nil {
 		return err
 	}

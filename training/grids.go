@@ -7,8 +7,8 @@ import (
 	"path/filepath"
 
 	"github.com/gogan/gogan/gan"
+	"github.com/gogan/gogan/images"
 	"github.com/gogan/gogan/monitor"
-	"github.com/gogan/gogan/vis"
 )
 
 // GridSize is the number of samples in a grid (8×8) and TimelineWidth the
@@ -81,16 +81,16 @@ func (g *Grids) finish(tr *gan.Trainer) error {
 	}
 	figs := []monitor.Figure{{File: g.last, Caption: fmt.Sprintf("Samples from fixed noise after %d steps", tr.Steps())}}
 	if len(g.timeline) > 0 {
-		if err := monitor.WriteSampleTimeline(filepath.Join(g.Dir, "timeline.png"), g.timeline, scale); err != nil {
+		if err := images.WriteSampleTimeline(filepath.Join(g.Dir, "timeline.png"), g.timeline, scale); err != nil {
 			return err
 		}
 		figs = append(figs, monitor.Figure{File: "timeline.png",
 			Caption: "The first 8 fixed-noise samples at each grid, oldest at the top (this process's grids only)"})
 	}
 	latent := tr.Generator().LatentDim()
-	images := func(z []float64) ([]image.Image, error) { return generate(tr, z) }
-	err := monitor.WriteInterpolation(filepath.Join(g.Dir, "interpolation.png"), images, g.ends[:latent], g.ends[latent:],
-		monitor.InterpolationOptions{Steps: 10, Scale: scale})
+	gen := func(z []float64) ([]image.Image, error) { return generate(tr, z) }
+	err := images.WriteInterpolation(filepath.Join(g.Dir, "interpolation.png"), gen, g.ends[:latent], g.ends[latent:],
+		images.InterpolationOptions{Steps: 10, Scale: scale})
 	if err != nil {
 		return err
 	}
@@ -104,12 +104,12 @@ func (g *Grids) writeGrid(tr *gan.Trainer, step int) error {
 	if err != nil {
 		return err
 	}
-	grid, err := vis.Grid(imgs, 8, 2)
+	grid, err := images.Grid(imgs, 8, 2)
 	if err != nil {
 		return err
 	}
 	name := fmt.Sprintf("samples-%06d.png", step)
-	if err := vis.WritePNG(filepath.Join(g.Dir, name), vis.Scale(grid, max(g.Scale, 1))); err != nil {
+	if err := images.WritePNG(filepath.Join(g.Dir, name), images.Scale(grid, max(g.Scale, 1))); err != nil {
 		return err
 	}
 	if name != g.last {
@@ -125,5 +125,5 @@ func generate(tr *gan.Trainer, z []float64) ([]image.Image, error) {
 	if err != nil {
 		return nil, err
 	}
-	return gan.ToImages(batch)
+	return images.FromTensor(batch)
 }

@@ -103,7 +103,7 @@ func TestNaNRollbackRecoversFromATransientNaN(t *testing.T) {
 	require.Equal(t, 20, tr.Steps())
 	require.Contains(t, log, "discriminator loss is NaN")
 	require.Contains(t, log, "learning rates halved to G 0.0001, D 0.0001 (rollback 1 of 2)")
-	require.Equal(t, 1e-4, tr.Config().GOptimizer.LR)
+	require.Equal(t, 1e-4, tr.Config().GOptimizer.LearningRate())
 	// stats.csv has each step once, in order, despite the rollback.
 	rows := readRows(t, filepath.Join(out, training.StatsFile))
 	require.Len(t, rows, 20)

@@ -10,8 +10,8 @@
 // 8,000 and holds out the last 2,000 (see mnistclf.Train), prints each
 // epoch's training loss and held-out accuracy and, at the end, the
 // held-out accuracy, and writes the weights atomically to -out in the
-// gogan checkpoint format (package ckpt) with JSON metadata recording the
-// architecture, split, settings and held-out accuracy. The same flags
+// gogan tensor file format (package tensorfile) with JSON metadata
+// recording the architecture, split, settings and held-out accuracy. The same flags
 // give the same file bit for bit.
 package main
 
@@ -22,9 +22,9 @@ import (
 	"strconv"
 	"time"
 
-	"github.com/gogan/gogan/ckpt"
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/metrics/mnistclf"
+	"github.com/gogan/gogan/tensorfile"
 )
 
 func main() {
@@ -65,7 +65,7 @@ func run(args []string) error {
 	if err != nil {
 		return err
 	}
-	if err := ckpt.WriteFile(*out, f); err != nil {
+	if err := tensorfile.WriteFile(*out, f); err != nil {
 		return err
 	}
 	if _, err := mnistclf.LoadFile(*out); err != nil {

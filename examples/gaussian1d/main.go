@@ -19,6 +19,7 @@ import (
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/monitor"
 	"github.com/gogan/gogan/nn"
+	"github.com/gogan/gogan/optim"
 	"github.com/gogan/gogan/training"
 )
 
@@ -100,7 +101,7 @@ func run(ctx context.Context, o options, log io.Writer) (result, error) {
 	if err != nil {
 		return result{}, err
 	}
-	opt := gan.OptimizerConfig{Kind: "adam", LR: o.LR, Beta1: 0.5, Beta2: 0.999}
+	opt := optim.AdamConfig{LR: o.LR, Beta1: 0.5, Beta2: 0.999}
 	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: o.Batch, DSteps: o.K, Seed: o.Seed, GOptimizer: opt, DOptimizer: opt})
 	if err != nil {
 		return result{}, err

@@ -12,6 +12,7 @@ import (
 	"github.com/gogan/gogan/gan"
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/monitor"
+	"github.com/gogan/gogan/optim"
 	"github.com/gogan/gogan/training"
 )
 
@@ -60,7 +61,7 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := gan.OptimizerConfig{Kind: "adam", LR: c.LR, Beta1: 0.5, Beta2: 0.999}
+	opt := optim.AdamConfig{LR: c.LR, Beta1: 0.5, Beta2: 0.999}
 	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: c.Batch, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt})
 	if err != nil {
 		return err

@@ -13,6 +13,7 @@ import (
 	"github.com/gogan/gogan/losses"
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/monitor"
+	"github.com/gogan/gogan/optim"
 	"github.com/gogan/gogan/training"
 )
 
@@ -50,7 +51,7 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	if err != nil {
 		return err
 	}
-	opt := gan.OptimizerConfig{Kind: "adam", LR: c.LR, Beta1: 0.5, Beta2: 0.999}
+	opt := optim.AdamConfig{LR: c.LR, Beta1: 0.5, Beta2: 0.999}
 	tr, err := gan.NewTrainer(gen, disc, gan.Config{
 		BatchSize: c.Batch, DSteps: c.K, Loss: loss, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt, Device: c.Device,
 	})

@@ -9,13 +9,14 @@ import (
 	"path/filepath"
 	"strings"
 
+	"github.com/gogan/gogan/atomicfile"
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
-	"github.com/gogan/gogan/internal/atomicfile"
 	"github.com/gogan/gogan/metrics"
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/monitor"
 	"github.com/gogan/gogan/nn"
+	"github.com/gogan/gogan/optim"
 	"github.com/gogan/gogan/training"
 )
 
@@ -80,7 +81,7 @@ func trainOne(ctx context.Context, o options, dataName, variant string, seed uin
 	if err != nil {
 		return result{}, err
 	}
-	opt := gan.OptimizerConfig{Kind: "adam", LR: o.LR, Beta1: 0.5, Beta2: 0.999}
+	opt := optim.AdamConfig{LR: o.LR, Beta1: 0.5, Beta2: 0.999}
 	cfg := gan.Config{BatchSize: o.Batch, Seed: seed, GOptimizer: opt, DOptimizer: opt}
 	switch variant {
 	case "pacgan4":

@@ -5,7 +5,7 @@ import (
 	"image/color"
 
 	"github.com/gogan/gogan/data"
-	"github.com/gogan/gogan/vis"
+	"github.com/gogan/gogan/images"
 )
 
 // writeScatter plots points (blue) over the mixture's mode centres (red
@@ -47,5 +47,5 @@ func writeScatter(path, _ string, points [][2]float64, mix *data.Mixture) error 
 			img.SetNRGBA(x, y+d, red)
 		}
 	}
-	return vis.WritePNG(path, img)
+	return images.WritePNG(path, img)
 }

@@ -8,8 +8,8 @@ import (
 	"math"
 	"sync"
 
-	"github.com/gogan/gogan/ckpt"
 	"github.com/gogan/gogan/metrics"
+	"github.com/gogan/gogan/tensorfile"
 )
 
 // The classifier's sizes.
@@ -95,7 +95,7 @@ type Classifier struct {
 }
 
 var loadShipped = sync.OnceValues(func() (*Classifier, error) {
-	f, err := ckpt.Read(bytes.NewReader(shipped))
+	f, err := tensorfile.Read(bytes.NewReader(shipped))
 	if err != nil {
 		return nil, fmt.Errorf("mnistclf: embedded weights: %w", err)
 	}
@@ -114,7 +114,7 @@ func Load() (*Classifier, error) { return loadShipped() }
 // LoadFile returns the classifier stored in the weights file path, such
 // as one written by the trainclassifier command.
 func LoadFile(path string) (*Classifier, error) {
-	f, err := ckpt.ReadFile(path)
+	f, err := tensorfile.ReadFile(path)
 	if err != nil {
 		return nil, fmt.Errorf("mnistclf: %w", err)
 	}
@@ -126,9 +126,9 @@ func LoadFile(path string) (*Classifier, error) {
 }
 
 // Decode returns the classifier held in a weights file read with package
-// ckpt. It checks the metadata's format and architecture and the names,
-// dtypes, shapes and finiteness of the tensors.
-func Decode(f *ckpt.File) (*Classifier, error) {
+// tensorfile. It checks the metadata's format and architecture and the
+// names, dtypes, shapes and finiteness of the tensors.
+func Decode(f *tensorfile.File) (*Classifier, error) {
 	if f == nil {
 		return nil, fmt.Errorf("mnistclf: decode: nil file")
 	}
@@ -146,7 +146,7 @@ func Decode(f *ckpt.File) (*Classifier, error) {
 	for i, name := range tensorNames {
 		t, ok := f.Get(name)
 		if !ok {
-			return nil, fmt.Errorf("mnistclf: decode: tensor %q: %w", name, ckpt.ErrNotFound)
+			return nil, fmt.Errorf("mnistclf: decode: tensor %q: %w", name, tensorfile.ErrNotFound)
 		}
 		d, err := f.Float32s(name)
 		if err != nil {

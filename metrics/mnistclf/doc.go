@@ -13,9 +13,9 @@
 // (the layout of data.Images.Pixels and of a generator's [n, 1, 28, 28]
 // output): dense 784→256 and ReLU, dense 256→64 and ReLU (these 64
 // activations are the features), dense 64→10 (the logits). 218,058
-// float32 weights; the weights file, classifier.gogan, is a package ckpt
-// container of 873,880 bytes with JSON metadata (Meta), embedded in the
-// package and verified by Load.
+// float32 weights; the weights file, classifier.gogan, is a package
+// tensorfile container of 873,880 bytes with JSON metadata (Meta), embedded
+// in the package and verified by Load.
 //
 // # Training and held-out accuracy
 //

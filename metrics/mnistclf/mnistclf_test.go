@@ -11,8 +11,8 @@ import (
 	"sync"
 	"testing"
 
-	"github.com/gogan/gogan/ckpt"
 	"github.com/gogan/gogan/data"
+	"github.com/gogan/gogan/tensorfile"
 )
 
 // documentedAccuracy is the held-out accuracy stated in the package doc,
@@ -87,35 +87,35 @@ func TestLoad(t *testing.T) {
 }
 
 func TestDecodeRejects(t *testing.T) {
-	good, err := ckpt.Read(bytes.NewReader(shipped))
+	good, err := tensorfile.Read(bytes.NewReader(shipped))
 	if err != nil {
 		t.Fatal(err)
 	}
-	clone := func() *ckpt.File {
-		f := &ckpt.File{Meta: append(json.RawMessage(nil), good.Meta...)}
+	clone := func() *tensorfile.File {
+		f := &tensorfile.File{Meta: append(json.RawMessage(nil), good.Meta...)}
 		for _, tn := range good.Tensors {
 			d := append([]float32(nil), tn.Data.([]float32)...)
-			f.Tensors = append(f.Tensors, ckpt.Tensor{Name: tn.Name, Shape: append([]int(nil), tn.Shape...), Data: d})
+			f.Tensors = append(f.Tensors, tensorfile.Tensor{Name: tn.Name, Shape: append([]int(nil), tn.Shape...), Data: d})
 		}
 		return f
 	}
 	cases := []struct {
 		name, want string
-		edit       func(f *ckpt.File)
+		edit       func(f *tensorfile.File)
 	}{
-		{"format", "format", func(f *ckpt.File) {
+		{"format", "format", func(f *tensorfile.File) {
 			f.Meta = json.RawMessage(`{"format":"other","architecture":"` + Architecture + `"}`)
 		}},
-		{"architecture", "architecture", func(f *ckpt.File) {
+		{"architecture", "architecture", func(f *tensorfile.File) {
 			f.Meta = json.RawMessage(`{"format":"` + FileFormat + `","architecture":"cnn"}`)
 		}},
-		{"meta", "metadata", func(f *ckpt.File) { f.Meta = nil }},
-		{"missing", `"out/b"`, func(f *ckpt.File) { f.Tensors = f.Tensors[:5] }},
-		{"shape", "shape", func(f *ckpt.File) { f.Tensors[2].Shape = []int{FeatureSize, HiddenSize} }},
-		{"dtype", "dtype", func(f *ckpt.File) {
+		{"meta", "metadata", func(f *tensorfile.File) { f.Meta = nil }},
+		{"missing", `"out/b"`, func(f *tensorfile.File) { f.Tensors = f.Tensors[:5] }},
+		{"shape", "shape", func(f *tensorfile.File) { f.Tensors[2].Shape = []int{FeatureSize, HiddenSize} }},
+		{"dtype", "dtype", func(f *tensorfile.File) {
 			f.Tensors[1].Data = make([]float64, HiddenSize)
 		}},
-		{"nan", "NaN", func(f *ckpt.File) { f.Tensors[4].Data.([]float32)[7] = float32(math.NaN()) }},
+		{"nan", "NaN", func(f *tensorfile.File) { f.Tensors[4].Data.([]float32)[7] = float32(math.NaN()) }},
 	}
 	if _, err := Decode(clone()); err != nil {
 		t.Fatalf("clone of the shipped file: %v", err)
@@ -160,7 +160,7 @@ func TestLoadFileRoundTrip(t *testing.T) {
 	if err := os.WriteFile(path, b2, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	if _, err := LoadFile(path); !errors.Is(err, ckpt.ErrChecksum) {
+	if _, err := LoadFile(path); !errors.Is(err, tensorfile.ErrChecksum) {
 		t.Errorf("damaged file: %v, want a checksum error", err)
 	}
 }
@@ -478,7 +478,7 @@ func TestTrainReproducible(t *testing.T) {
 			t.Fatal(err)
 		}
 		var buf bytes.Buffer
-		if err := ckpt.Write(&buf, f); err != nil {
+		if err := tensorfile.Write(&buf, f); err != nil {
 			t.Fatal(err)
 		}
 		if _, err := Decode(f); err != nil {

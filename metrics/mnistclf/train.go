@@ -7,10 +7,10 @@ import (
 	"math"
 	"math/rand/v2"
 
-	"github.com/gogan/gogan/ckpt"
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/nn"
 	"github.com/gogan/gogan/optim"
+	"github.com/gogan/gogan/tensorfile"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
 )
@@ -351,7 +351,7 @@ func (c *Classifier) Accuracy(images []float32, labels []uint8, n int) (float64,
 // which it never trains on. It returns the weights file (tensors and Meta)
 // and the classifier. Training is deterministic: the same data and
 // configuration give the same file bit for bit.
-func Train(images *data.Images, cfg TrainConfig) (*ckpt.File, *Classifier, error) {
+func Train(images *data.Images, cfg TrainConfig) (*tensorfile.File, *Classifier, error) {
 	cfg = cfg.withDefaults()
 	if images == nil {
 		return nil, nil, fmt.Errorf("mnistclf: train: nil images")
@@ -446,9 +446,9 @@ func Train(images *data.Images, cfg TrainConfig) (*ckpt.File, *Classifier, error
 	if err != nil {
 		return nil, nil, fmt.Errorf("mnistclf: train: metadata: %w", err)
 	}
-	f := &ckpt.File{Meta: mj}
+	f := &tensorfile.File{Meta: mj}
 	for i, p := range nt.ps.All() {
-		f.Tensors = append(f.Tensors, ckpt.Tensor{Name: tensorNames[i], Shape: tensorShapes[i], Data: append([]float32(nil), p.Value.Data().([]float32)...)})
+		f.Tensors = append(f.Tensors, tensorfile.Tensor{Name: tensorNames[i], Shape: tensorShapes[i], Data: append([]float32(nil), p.Value.Data().([]float32)...)})
 	}
 	return f, c, nil
 }

@@ -1,12 +1,10 @@
-package monitor
+package images
 
 import (
 	"errors"
 	"fmt"
 	"image"
 	"math"
-
-	"github.com/gogan/gogan/vis"
 )
 
 // gridPad is the padding, in pixels before scaling, between the images of
@@ -18,28 +16,28 @@ const gridPad = 2
 // noise at the i-th checkpoint (e.g. the first 8 images of each grid a
 // run writes), so reading down a column shows one latent vector's sample
 // evolve during training. Every row must have the same number of images,
-// all of the same size; the result is tiled with vis.Grid (2 pixels of
-// black between images) and enlarged with vis.Scale by scale (1 if less).
+// all of the same size; the result is tiled with Grid (2 pixels of black
+// between images) and enlarged with Scale by scale (1 if less).
 func SampleTimeline(rows [][]image.Image, scale int) (image.Image, error) {
 	if len(rows) == 0 {
-		return nil, errors.New("monitor: sample timeline: no checkpoints")
+		return nil, errors.New("images: sample timeline: no checkpoints")
 	}
 	cols := len(rows[0])
 	if cols == 0 {
-		return nil, errors.New("monitor: sample timeline: checkpoint 0 has no images")
+		return nil, errors.New("images: sample timeline: checkpoint 0 has no images")
 	}
 	all := make([]image.Image, 0, len(rows)*cols)
 	for i, r := range rows {
 		if len(r) != cols {
-			return nil, fmt.Errorf("monitor: sample timeline: checkpoint %d has %d images, checkpoint 0 has %d", i, len(r), cols)
+			return nil, fmt.Errorf("images: sample timeline: checkpoint %d has %d images, checkpoint 0 has %d", i, len(r), cols)
 		}
 		all = append(all, r...)
 	}
-	grid, err := vis.Grid(all, cols, gridPad)
+	g, err := grid(all, cols, gridPad)
 	if err != nil {
-		return nil, fmt.Errorf("monitor: sample timeline: %w", err)
+		return nil, fmt.Errorf("images: sample timeline: %w", err)
 	}
-	return vis.Scale(grid, scale), nil
+	return Scale(g, scale), nil
 }
 
 // WriteSampleTimeline writes SampleTimeline(rows, scale) as a PNG,
@@ -49,7 +47,7 @@ func WriteSampleTimeline(path string, rows [][]image.Image, scale int) error {
 	if err != nil {
 		return err
 	}
-	return writePNG(path, img)
+	return WritePNG(path, img)
 }
 
 // Interpolation is a way to walk from one latent vector to another.
@@ -93,8 +91,8 @@ type InterpolationOptions struct {
 	Scale int
 }
 
-// Interpolate returns n points from z0 to z1 (n ≥ 2, both ends included
-// exactly), concatenated in one slice of n·len(z0) values, as
+// Interpolate returns n latent vectors from z0 to z1 (n ≥ 2, both ends
+// included exactly), concatenated in one slice of n·len(z0) values, as
 // Trainer.GenerateFrom takes them. Point i is at t = i/(n−1).
 //
 // Spherical: with r0 = |z0|, r1 = |z1|, u0 = z0/r0, u1 = z1/r1 and Ω
@@ -108,17 +106,17 @@ type InterpolationOptions struct {
 // linear interpolation.
 func Interpolate(z0, z1 []float64, n int, method Interpolation) ([]float64, error) {
 	if len(z0) == 0 || len(z0) != len(z1) {
-		return nil, fmt.Errorf("monitor: interpolate: latent vectors of sizes %d and %d", len(z0), len(z1))
+		return nil, fmt.Errorf("images: interpolate: latent vectors of sizes %d and %d", len(z0), len(z1))
 	}
 	if n < 2 {
-		return nil, fmt.Errorf("monitor: interpolate: %d points, want at least 2", n)
+		return nil, fmt.Errorf("images: interpolate: %d points, want at least 2", n)
 	}
 	if method != Spherical && method != Linear {
-		return nil, fmt.Errorf("monitor: interpolate: unknown method %v", method)
+		return nil, fmt.Errorf("images: interpolate: unknown method %v", method)
 	}
 	for i := range z0 {
 		if !finite(z0[i]) || !finite(z1[i]) {
-			return nil, errors.New("monitor: interpolate: latent vectors must be finite")
+			return nil, errors.New("images: interpolate: latent vectors must be finite")
 		}
 	}
 	d := len(z0)
@@ -158,6 +156,8 @@ func Interpolate(z0, z1 []float64, n int, method Interpolation) ([]float64, erro
 	return out, nil
 }
 
+func finite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
 func norm(z []float64) float64 {
 	s := 0.0
 	for _, v := range z {
@@ -177,11 +177,11 @@ func norm(z []float64) float64 {
 //		if err != nil {
 //			return nil, err
 //		}
-//		return gan.ToImages(batch)
+//		return images.FromTensor(batch)
 //	}
 func InterpolationStrip(gen func(z []float64) ([]image.Image, error), z0, z1 []float64, opts InterpolationOptions) (image.Image, error) {
 	if gen == nil {
-		return nil, errors.New("monitor: interpolation: nil generator function")
+		return nil, errors.New("images: interpolation: nil generator function")
 	}
 	n := opts.Steps
 	if n == 0 {
@@ -193,16 +193,16 @@ func InterpolationStrip(gen func(z []float64) ([]image.Image, error), z0, z1 []f
 	}
 	imgs, err := gen(z)
 	if err != nil {
-		return nil, fmt.Errorf("monitor: interpolation: generate: %w", err)
+		return nil, fmt.Errorf("images: interpolation: generate: %w", err)
 	}
 	if len(imgs) != n {
-		return nil, fmt.Errorf("monitor: interpolation: generator returned %d images for %d latent vectors", len(imgs), n)
+		return nil, fmt.Errorf("images: interpolation: generator returned %d images for %d latent vectors", len(imgs), n)
 	}
-	strip, err := vis.Grid(imgs, n, gridPad)
+	strip, err := grid(imgs, n, gridPad)
 	if err != nil {
-		return nil, fmt.Errorf("monitor: interpolation: %w", err)
+		return nil, fmt.Errorf("images: interpolation: %w", err)
 	}
-	return vis.Scale(strip, opts.Scale), nil
+	return Scale(strip, opts.Scale), nil
 }
 
 // WriteInterpolation writes InterpolationStrip(gen, z0, z1, opts) as a
@@ -212,5 +212,5 @@ func WriteInterpolation(path string, gen func(z []float64) ([]image.Image, error
 	if err != nil {
 		return err
 	}
-	return writePNG(path, img)
+	return WritePNG(path, img)
 }

@@ -1,4 +1,4 @@
-package ckpt
+package tensorfile
 
 import (
 	"bytes"
@@ -14,24 +14,24 @@ import (
 	"sort"
 )
 
-// Read reads one checkpoint from r, consuming exactly its bytes. The
+// Read reads one tensor file from r, consuming exactly its bytes. The
 // whole content is read and its checksum verified before it is decoded,
 // so an error leaves nothing half loaded. As r's size is unknown, memory
 // is allocated as bytes arrive, never from a length in the file alone.
 func Read(r io.Reader) (*File, error) {
 	f, err := read(r, -1)
 	if err != nil {
-		return nil, fmt.Errorf("ckpt: read: %w", err)
+		return nil, fmt.Errorf("tensorfile: read: %w", err)
 	}
 	return f, nil
 }
 
-// ReadFile reads the checkpoint file path, like Read, and also rejects a
-// file with bytes after the end of the checkpoint.
+// ReadFile reads the tensor file path, like Read, and also rejects a
+// file with bytes after the end of the tensor file.
 func ReadFile(path string) (*File, error) {
 	f, err := readFile(path)
 	if err != nil {
-		return nil, fmt.Errorf("ckpt: read %s: %w", path, err)
+		return nil, fmt.Errorf("tensorfile: read %s: %w", path, err)
 	}
 	return f, nil
 }
@@ -57,7 +57,7 @@ func readFile(path string) (*File, error) {
 	return read(fh, size)
 }
 
-// read reads a checkpoint from r whose total size is size, or unknown if
+// read reads a tensor file from r whose total size is size, or unknown if
 // size is negative.
 func read(r io.Reader, size int64) (*File, error) {
 	var prefix [prefixSize]byte

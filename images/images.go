@@ -1,12 +1,21 @@
-// Package vis turns generated samples into pictures: it converts samples
-// in CHW layout with values in [-1, 1] to images, tiles images into a
-// grid, enlarges them, and writes PNG files.
+// Package images is gogan's one place for pictures of samples: it turns
+// generated samples (a tensor, or float32 values in NCHW layout, with
+// values in [-1, 1]) into images, tiles images into grids, enlarges them,
+// builds the sample timeline and the latent interpolation strip, and
+// writes PNG files atomically.
+//
+// What belongs elsewhere: charts of numbers (loss curves, histograms,
+// scatter plots, drawn with gonum/plot) and report.html are package
+// monitor's; reading image files into training tensors (the other
+// direction, pixels to [-1, 1]) is package data's (LoadImageDir,
+// Images). Package training's Grids callback writes these pictures during
+// a run.
 //
 // Conversions produce *image.Gray for one channel and *image.NRGBA
 // (opaque) for three. The value v of a sample becomes the byte
 // round((v+1)·127.5), clamped to 0..255, rounding halves away from zero:
 // −1 → 0, 0 → 128, 1 → 255 (see ToByte).
-package vis
+package images
 
 import (
 	"errors"
@@ -17,8 +26,9 @@ import (
 	"io"
 	"math"
 
+	"github.com/gogan/gogan/atomicfile"
 	"github.com/gogan/gogan/data"
-	"github.com/gogan/gogan/internal/atomicfile"
+	"gorgonia.org/tensor"
 )
 
 // MaxPixels is the largest number of pixels that Grid and Scale create
@@ -43,10 +53,10 @@ func ToByte(v float32) uint8 { return data.ToByte(v) }
 func FromFloats(data []float32, c, h, w int) (image.Image, error) {
 	n, err := sampleSize(c, h, w)
 	if err != nil {
-		return nil, fmt.Errorf("vis: FromFloats: %w", err)
+		return nil, fmt.Errorf("images: FromFloats: %w", err)
 	}
 	if len(data) != n {
-		return nil, fmt.Errorf("vis: FromFloats: got %d values, want c·h·w = %d·%d·%d = %d", len(data), c, h, w, n)
+		return nil, fmt.Errorf("images: FromFloats: got %d values, want c·h·w = %d·%d·%d = %d", len(data), c, h, w, n)
 	}
 	return fromFloats(data, c, h, w), nil
 }
@@ -55,19 +65,68 @@ func FromFloats(data []float32, c, h, w int) (image.Image, error) {
 // layout, as FromFloats does for each. It is an error if len(data) is
 // not n·c·h·w; n = 0 with empty data gives an empty slice.
 func BatchToImages(data []float32, n, c, h, w int) ([]image.Image, error) {
+	imgs, err := batchToImages(data, n, c, h, w)
+	if err != nil {
+		return nil, fmt.Errorf("images: BatchToImages: %w", err)
+	}
+	return imgs, nil
+}
+
+// batchToImages is BatchToImages with errors that do not name it.
+func batchToImages(data []float32, n, c, h, w int) ([]image.Image, error) {
 	per, err := sampleSize(c, h, w)
 	if err != nil {
-		return nil, fmt.Errorf("vis: BatchToImages: %w", err)
+		return nil, err
 	}
 	if n < 0 {
-		return nil, fmt.Errorf("vis: BatchToImages: negative batch size %d", n)
+		return nil, fmt.Errorf("negative batch size %d", n)
 	}
 	if n > 0 && per > math.MaxInt/n || len(data) != n*per {
-		return nil, fmt.Errorf("vis: BatchToImages: got %d values, want n·c·h·w = %d·%d·%d·%d", len(data), n, c, h, w)
+		return nil, fmt.Errorf("got %d values, want n·c·h·w = %d·%d·%d·%d", len(data), n, c, h, w)
 	}
 	imgs := make([]image.Image, n)
 	for i := range imgs {
 		imgs[i] = fromFloats(data[i*per:(i+1)*per], c, h, w)
+	}
+	return imgs, nil
+}
+
+// FromTensor converts a batch of image samples, a tensor of shape
+// [n C H W] or [n H W] (one channel) with float32 or float64 values in
+// [-1, 1], such as Trainer.Sample and Trainer.GenerateFrom of package gan
+// return, into n images, as BatchToImages does.
+func FromTensor(batch tensor.Tensor) ([]image.Image, error) {
+	if batch == nil {
+		return nil, errors.New("images: FromTensor: nil tensor")
+	}
+	shape := batch.Shape()
+	var n, c, h, w int
+	switch len(shape) {
+	case 3:
+		n, c, h, w = shape[0], 1, shape[1], shape[2]
+	case 4:
+		n, c, h, w = shape[0], shape[1], shape[2], shape[3]
+	default:
+		return nil, fmt.Errorf("images: FromTensor: samples of shape %v are not images (want [n C H W] or [n H W])", shape)
+	}
+	var f []float32
+	switch d := batch.Data().(type) {
+	case []float32:
+		f = d
+	case []float64:
+		f = make([]float32, len(d))
+		for i, v := range d {
+			f[i] = float32(v)
+		}
+	default:
+		return nil, fmt.Errorf("images: FromTensor: values of type %v, want float32 or float64", batch.Dtype())
+	}
+	if len(f) > shape.TotalSize() {
+		f = f[:shape.TotalSize()] // a tensor's backing array may be longer
+	}
+	imgs, err := batchToImages(f, n, c, h, w)
+	if err != nil {
+		return nil, fmt.Errorf("images: FromTensor: %w", err)
 	}
 	return imgs, nil
 }
@@ -120,29 +179,38 @@ func fromFloats(data []float32, c, h, w int) image.Image {
 // no images, an image is nil or empty or differs in size from the first,
 // cols < 1, pad < 0, or the grid would exceed MaxPixels.
 func Grid(images []image.Image, cols, pad int) (image.Image, error) {
+	g, err := grid(images, cols, pad)
+	if err != nil {
+		return nil, fmt.Errorf("images: Grid: %w", err)
+	}
+	return g, nil
+}
+
+// grid is Grid with errors that do not name it.
+func grid(images []image.Image, cols, pad int) (image.Image, error) {
 	if len(images) == 0 {
-		return nil, errors.New("vis: Grid: no images")
+		return nil, errors.New("no images")
 	}
 	if cols < 1 {
-		return nil, fmt.Errorf("vis: Grid: %d columns", cols)
+		return nil, fmt.Errorf("%d columns", cols)
 	}
 	if pad < 0 {
-		return nil, fmt.Errorf("vis: Grid: negative padding %d", pad)
+		return nil, fmt.Errorf("negative padding %d", pad)
 	}
 	allGray := true
 	var size image.Point
 	for i, img := range images {
 		if img == nil {
-			return nil, fmt.Errorf("vis: Grid: image %d is nil", i)
+			return nil, fmt.Errorf("image %d is nil", i)
 		}
 		s := img.Bounds().Size()
 		if i == 0 {
 			size = s
 			if s.X <= 0 || s.Y <= 0 {
-				return nil, fmt.Errorf("vis: Grid: image 0 is empty (%d×%d)", s.X, s.Y)
+				return nil, fmt.Errorf("image 0 is empty (%d×%d)", s.X, s.Y)
 			}
 		} else if s != size {
-			return nil, fmt.Errorf("vis: Grid: image %d is %d×%d, image 0 is %d×%d", i, s.X, s.Y, size.X, size.Y)
+			return nil, fmt.Errorf("image %d is %d×%d, image 0 is %d×%d", i, s.X, s.Y, size.X, size.Y)
 		}
 		if _, ok := img.(*image.Gray); !ok {
 			allGray = false
@@ -153,7 +221,7 @@ func Grid(images []image.Image, cols, pad int) (image.Image, error) {
 	gw := int64(k)*int64(size.X) + int64(k+1)*int64(pad)
 	gh := int64(rows)*int64(size.Y) + int64(rows+1)*int64(pad)
 	if gw > MaxPixels || gh > MaxPixels || gw*gh > MaxPixels {
-		return nil, fmt.Errorf("vis: Grid: a %d×%d grid exceeds %d pixels", gw, gh, MaxPixels)
+		return nil, fmt.Errorf("a %d×%d grid exceeds %d pixels", gw, gh, MaxPixels)
 	}
 	r := image.Rect(0, 0, int(gw), int(gh))
 	at := func(i int) image.Point {
@@ -260,10 +328,10 @@ func Scale(img image.Image, factor int) image.Image {
 // content (or stays absent).
 func WritePNG(path string, img image.Image) error {
 	if img == nil {
-		return fmt.Errorf("vis: write %s: nil image", path)
+		return fmt.Errorf("images: write %s: nil image", path)
 	}
 	if err := atomicfile.Write(path, func(w io.Writer) error { return png.Encode(w, img) }); err != nil {
-		return fmt.Errorf("vis: %w", err) // atomicfile names the path
+		return fmt.Errorf("images: %w", err) // atomicfile names the path
 	}
 	return nil
 }

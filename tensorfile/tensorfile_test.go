@@ -1,4 +1,4 @@
-package ckpt
+package tensorfile
 
 import (
 	"bytes"
@@ -116,7 +116,7 @@ func TestRoundTripAllDTypes(t *testing.T) {
 	assert.Equal(t, `{"kind":"mlp-generator","config":{"latent":64,"hidden":[256,512]},"html":"<&>"}`, string(got.Meta),
 		"metadata is stored compact, without HTML escaping")
 
-	path := filepath.Join(t.TempDir(), "model.ckpt")
+	path := filepath.Join(t.TempDir(), "model.gogan")
 	require.NoError(t, WriteFile(path, want))
 	onDisk, err := os.ReadFile(path)
 	require.NoError(t, err)
@@ -204,12 +204,12 @@ func TestEveryTruncationIsRejected(t *testing.T) {
 		require.Nil(t, f, "length %d", n)
 		require.ErrorIs(t, err, ErrTruncated, "Read, length %d", n)
 
-		path := filepath.Join(dir, fmt.Sprintf("t%d.ckpt", n))
+		path := filepath.Join(dir, fmt.Sprintf("t%d.gogan", n))
 		require.NoError(t, os.WriteFile(path, b[:n], 0o644))
 		f, err = ReadFile(path)
 		require.Nil(t, f, "length %d", n)
 		require.ErrorIs(t, err, ErrTruncated, "ReadFile, length %d", n)
-		require.True(t, strings.HasPrefix(err.Error(), "ckpt: read "+path+": truncated"), err.Error())
+		require.True(t, strings.HasPrefix(err.Error(), "tensorfile: read "+path+": truncated"), err.Error())
 	}
 	_, err := Read(bytes.NewReader(b))
 	require.NoError(t, err)
@@ -217,7 +217,7 @@ func TestEveryTruncationIsRejected(t *testing.T) {
 
 func TestEveryByteFlipIsRejected(t *testing.T) {
 	b := small(t)
-	path := filepath.Join(t.TempDir(), "flip.ckpt")
+	path := filepath.Join(t.TempDir(), "flip.gogan")
 	for i := range b {
 		for _, mask := range []byte{0x01, 0x80, 0xff} {
 			c := bytes.Clone(b)
@@ -236,7 +236,7 @@ func TestEveryByteFlipIsRejected(t *testing.T) {
 
 func TestErrorMessages(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "model.ckpt")
+	path := filepath.Join(dir, "model.gogan")
 	b := small(t)
 	try := func(c []byte) error {
 		require.NoError(t, os.WriteFile(path, c, 0o644))
@@ -250,11 +250,11 @@ func TestErrorMessages(t *testing.T) {
 	c[len(c)-50] ^= 1 // a data byte
 	err := try(c)
 	require.ErrorIs(t, err, ErrChecksum)
-	require.EqualError(t, err, "ckpt: read "+path+": checksum mismatch: file is corrupt")
+	require.EqualError(t, err, "tensorfile: read "+path+": checksum mismatch: file is corrupt")
 
-	err = try([]byte("PK\x03\x04 this is a zip file, not a checkpoint......"))
+	err = try([]byte("PK\x03\x04 this is a zip file, not a tensor file......"))
 	require.ErrorIs(t, err, ErrBadMagic)
-	require.EqualError(t, err, "ckpt: read "+path+": not a gogan checkpoint (bad magic)")
+	require.EqualError(t, err, "tensorfile: read "+path+": not a gogan tensor file (bad magic)")
 	require.ErrorIs(t, try([]byte("PK")), ErrBadMagic)
 
 	c = bytes.Clone(b)
@@ -263,23 +263,23 @@ func TestErrorMessages(t *testing.T) {
 	var ve *VersionError
 	require.ErrorAs(t, err, &ve)
 	require.Equal(t, uint32(7), ve.Version)
-	require.EqualError(t, err, "ckpt: read "+path+": format version 7 is newer than this library supports (1)")
+	require.EqualError(t, err, "tensorfile: read "+path+": format version 7 is newer than this library supports (1)")
 
 	binary.LittleEndian.PutUint32(c[8:], 0)
-	require.EqualError(t, try(c), "ckpt: read "+path+": format version 0 is not valid")
+	require.EqualError(t, try(c), "tensorfile: read "+path+": format version 0 is not valid")
 
 	err = try(b[:len(b)-1])
-	require.EqualError(t, err, fmt.Sprintf("ckpt: read %s: truncated (file has %d bytes, its header declares %d)", path, len(b)-1, len(b)))
+	require.EqualError(t, err, fmt.Sprintf("tensorfile: read %s: truncated (file has %d bytes, its header declares %d)", path, len(b)-1, len(b)))
 	_, err = Read(bytes.NewReader(b[:len(b)-1]))
-	require.EqualError(t, err, fmt.Sprintf("ckpt: read: truncated (got %d bytes, its header declares %d)", len(b)-1, len(b)))
+	require.EqualError(t, err, fmt.Sprintf("tensorfile: read: truncated (got %d bytes, its header declares %d)", len(b)-1, len(b)))
 
 	err = try(append(bytes.Clone(b), 0))
 	require.ErrorIs(t, err, ErrCorrupt)
 	require.Contains(t, err.Error(), "header declares")
 
-	_, err = ReadFile(filepath.Join(dir, "missing.ckpt"))
+	_, err = ReadFile(filepath.Join(dir, "missing.gogan"))
 	require.ErrorIs(t, err, os.ErrNotExist)
-	require.EqualError(t, err, "ckpt: read "+filepath.Join(dir, "missing.ckpt")+": no such file or directory")
+	require.EqualError(t, err, "tensorfile: read "+filepath.Join(dir, "missing.gogan")+": no such file or directory")
 }
 
 // build assembles a file with the given header and data and a correct
@@ -374,7 +374,7 @@ func TestHugeDeclaredLengthsDoNotAllocate(t *testing.T) {
 	runtime.ReadMemStats(&before)
 	_, err := Read(bytes.NewReader(b))
 	require.ErrorIs(t, err, ErrTruncated)
-	path := filepath.Join(t.TempDir(), "huge.ckpt")
+	path := filepath.Join(t.TempDir(), "huge.gogan")
 	require.NoError(t, os.WriteFile(path, b, 0o644))
 	_, err = ReadFile(path)
 	require.ErrorIs(t, err, ErrTruncated)
@@ -415,12 +415,12 @@ func TestWriteValidation(t *testing.T) {
 			err := Write(&buf, c.f)
 			require.Error(t, err)
 			require.Contains(t, err.Error(), c.want)
-			require.True(t, strings.HasPrefix(err.Error(), "ckpt: write: "), err.Error())
+			require.True(t, strings.HasPrefix(err.Error(), "tensorfile: write: "), err.Error())
 			require.Zero(t, buf.Len(), "nothing is written for an invalid File")
 
-			path := filepath.Join(t.TempDir(), "m.ckpt")
+			path := filepath.Join(t.TempDir(), "m.gogan")
 			err = WriteFile(path, c.f)
-			require.ErrorContains(t, err, "ckpt: write "+path+": ")
+			require.ErrorContains(t, err, "tensorfile: write "+path+": ")
 			_, statErr := os.Stat(path)
 			require.ErrorIs(t, statErr, os.ErrNotExist)
 		})
@@ -447,7 +447,7 @@ func (f *failAfter) Write(p []byte) (int, error) {
 
 func TestFailedWriteFileKeepsPreviousFile(t *testing.T) {
 	dir := t.TempDir()
-	path := filepath.Join(dir, "model.ckpt")
+	path := filepath.Join(dir, "model.gogan")
 	old := &File{Meta: json.RawMessage(`{"v":1}`), Tensors: []Tensor{{Name: "w", Shape: []int{2}, Data: []float64{1, 2}}}}
 	require.NoError(t, WriteFile(path, old))
 	oldBytes, err := os.ReadFile(path)
@@ -458,7 +458,7 @@ func TestFailedWriteFileKeepsPreviousFile(t *testing.T) {
 	for _, n := range []int{0, 10, 100, 70000, 300000} {
 		err := writeFile(path, big, func(w io.Writer) io.Writer { return &failAfter{w: w, n: n} })
 		require.ErrorIs(t, err, errDiskFull, "fail after %d bytes", n)
-		require.True(t, strings.HasPrefix(err.Error(), "ckpt: "), err.Error())
+		require.True(t, strings.HasPrefix(err.Error(), "tensorfile: "), err.Error())
 
 		got, err := os.ReadFile(path)
 		require.NoError(t, err)
@@ -474,7 +474,7 @@ func TestFailedWriteFileKeepsPreviousFile(t *testing.T) {
 	var buf bytes.Buffer
 	err = Write(&failAfter{w: &buf, n: 50}, big)
 	require.ErrorIs(t, err, errDiskFull)
-	require.True(t, strings.HasPrefix(err.Error(), "ckpt: write: "), err.Error())
+	require.True(t, strings.HasPrefix(err.Error(), "tensorfile: write: "), err.Error())
 }
 
 func TestAccessors(t *testing.T) {
@@ -501,15 +501,15 @@ func TestAccessors(t *testing.T) {
 	require.Len(t, u8, 256)
 
 	_, err = f.Float32s("generator/b1")
-	require.EqualError(t, err, `ckpt: tensor "generator/b1" has dtype float64, not float32`)
+	require.EqualError(t, err, `tensorfile: tensor "generator/b1" has dtype float64, not float32`)
 	_, err = f.Int64s("bytes")
-	require.EqualError(t, err, `ckpt: tensor "bytes" has dtype uint8, not int64`)
+	require.EqualError(t, err, `tensorfile: tensor "bytes" has dtype uint8, not int64`)
 	_, err = f.Float64s("nope")
 	require.ErrorIs(t, err, ErrNotFound)
-	require.EqualError(t, err, `ckpt: tensor "nope": no such tensor`)
+	require.EqualError(t, err, `tensorfile: tensor "nope": no such tensor`)
 
 	bad := &File{Tensors: []Tensor{{Name: "x", Data: []int32{1}}}}
 	_, err = bad.Uint8s("x")
-	require.EqualError(t, err, `ckpt: tensor "x" has dtype unsupported type []int32, not uint8`)
+	require.EqualError(t, err, `tensorfile: tensor "x" has dtype unsupported type []int32, not uint8`)
 	require.Equal(t, "", bad.Tensors[0].DType())
 }

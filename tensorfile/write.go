@@ -1,4 +1,4 @@
-package ckpt
+package tensorfile
 
 import (
 	"bufio"
@@ -12,7 +12,7 @@ import (
 	"math"
 	"unicode/utf8"
 
-	"github.com/gogan/gogan/internal/atomicfile"
+	"github.com/gogan/gogan/atomicfile"
 )
 
 // header is the JSON header of a file.
@@ -30,15 +30,15 @@ type entry struct {
 	Length int64  `json:"length"`
 }
 
-// Write writes f to w in the checkpoint format. f is validated first: if
+// Write writes f to w in the tensor file format. f is validated first: if
 // it is invalid (see File and Tensor), nothing is written.
 func Write(w io.Writer, f *File) error {
 	p, err := newPlan(f)
 	if err != nil {
-		return fmt.Errorf("ckpt: write: %w", err)
+		return fmt.Errorf("tensorfile: write: %w", err)
 	}
 	if err := p.writeTo(w); err != nil {
-		return fmt.Errorf("ckpt: write: %w", err)
+		return fmt.Errorf("tensorfile: write: %w", err)
 	}
 	return nil
 }
@@ -54,7 +54,7 @@ func WriteFile(path string, f *File) error {
 func writeFile(path string, f *File, wrap func(io.Writer) io.Writer) error {
 	p, err := newPlan(f)
 	if err != nil {
-		return fmt.Errorf("ckpt: write %s: %w", path, err)
+		return fmt.Errorf("tensorfile: write %s: %w", path, err)
 	}
 	err = atomicfile.Write(path, func(w io.Writer) error {
 		if wrap != nil {
@@ -63,7 +63,7 @@ func writeFile(path string, f *File, wrap func(io.Writer) io.Writer) error {
 		return p.writeTo(w)
 	})
 	if err != nil {
-		return fmt.Errorf("ckpt: %w", err) // atomicfile names the path
+		return fmt.Errorf("tensorfile: %w", err) // atomicfile names the path
 	}
 	return nil
 }

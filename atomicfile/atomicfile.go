@@ -4,6 +4,10 @@
 // The data is written to a temporary file in the destination directory,
 // synced to stable storage, and renamed over the destination; the
 // directory is then synced so that the rename itself survives a crash.
+//
+// It is the bottom of gogan's package graph: it imports only the standard
+// library, and every package that writes files (data, tensorfile, images,
+// monitor, training, the examples) writes them through it.
 package atomicfile
 
 import (

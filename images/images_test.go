@@ -1,4 +1,4 @@
-package vis
+package images
 
 import (
 	"image"
@@ -11,6 +11,7 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	"gorgonia.org/tensor"
 )
 
 func TestToByte(t *testing.T) {
@@ -87,7 +88,7 @@ func TestFromFloatsErrors(t *testing.T) {
 	} {
 		img, err := FromFloats(make([]float32, c.n), c.c, c.h, c.w)
 		require.Nil(t, img)
-		require.ErrorContains(t, err, "vis: FromFloats: ")
+		require.ErrorContains(t, err, "images: FromFloats: ")
 		require.ErrorContains(t, err, c.want)
 	}
 }
@@ -106,13 +107,46 @@ func TestBatchToImages(t *testing.T) {
 	require.Empty(t, imgs)
 
 	_, err = BatchToImages(data, 2, 1, 1, 2)
-	require.ErrorContains(t, err, "vis: BatchToImages: got 6 values, want n·c·h·w = 2·1·1·2")
+	require.ErrorContains(t, err, "images: BatchToImages: got 6 values, want n·c·h·w = 2·1·1·2")
 	_, err = BatchToImages(data, -1, 1, 1, 2)
 	require.ErrorContains(t, err, "negative batch size")
 	_, err = BatchToImages(data, 1, 2, 1, 3)
 	require.ErrorContains(t, err, "2 channels")
 	_, err = BatchToImages(data, math.MaxInt/2, 3, 2, 2)
 	require.ErrorContains(t, err, "got 6 values")
+}
+
+func TestFromTensor(t *testing.T) {
+	// [n H W] float64: one channel.
+	gray := tensor.New(tensor.WithShape(2, 1, 2), tensor.WithBacking([]float64{-1, 1, 0, 0.5}))
+	imgs, err := FromTensor(gray)
+	require.NoError(t, err)
+	require.Len(t, imgs, 2)
+	assert.Equal(t, []uint8{0, 255}, imgs[0].(*image.Gray).Pix)
+	assert.Equal(t, []uint8{128, 191}, imgs[1].(*image.Gray).Pix)
+
+	// [n C H W] float32, three channels: planes R, G, B.
+	rgb := tensor.New(tensor.WithShape(1, 3, 1, 1), tensor.WithBacking([]float32{1, -1, 0}))
+	imgs, err = FromTensor(rgb)
+	require.NoError(t, err)
+	require.Len(t, imgs, 1)
+	assert.Equal(t, []uint8{255, 0, 128, 255}, imgs[0].(*image.NRGBA).Pix)
+
+	// The same values as BatchToImages gives.
+	want, err := BatchToImages([]float32{-1, 1, 0, 0.5}, 2, 1, 1, 2)
+	require.NoError(t, err)
+	imgs, err = FromTensor(tensor.New(tensor.WithShape(2, 1, 1, 2), tensor.WithBacking([]float32{-1, 1, 0, 0.5})))
+	require.NoError(t, err)
+	assert.Equal(t, want, imgs)
+
+	_, err = FromTensor(tensor.New(tensor.WithShape(4), tensor.WithBacking([]float32{1, 2, 3, 4})))
+	require.EqualError(t, err, "images: FromTensor: samples of shape (4) are not images (want [n C H W] or [n H W])")
+	_, err = FromTensor(tensor.New(tensor.WithShape(1, 2, 1, 1), tensor.WithBacking([]float32{1, 2})))
+	require.EqualError(t, err, "images: FromTensor: 2 channels: only 1 (gray) and 3 (RGB) can be shown")
+	_, err = FromTensor(tensor.New(tensor.WithShape(1, 1, 1), tensor.WithBacking([]int{1})))
+	require.ErrorContains(t, err, "want float32 or float64")
+	_, err = FromTensor(nil)
+	require.ErrorContains(t, err, "nil tensor")
 }
 
 // grayFill returns a w×h Gray image whose every pixel is v.
@@ -211,7 +245,7 @@ func TestGridErrors(t *testing.T) {
 		cols, pad int
 		want      string
 	}{
-		{nil, 1, 0, "vis: Grid: no images"},
+		{nil, 1, 0, "images: Grid: no images"},
 		{[]image.Image{}, 1, 0, "no images"},
 		{[]image.Image{a, nil}, 1, 0, "image 1 is nil"},
 		{[]image.Image{a, grayFill(3, 2, 0)}, 2, 0, "image 1 is 3×2, image 0 is 2×2"},
@@ -328,7 +362,7 @@ func TestWritePNGFailureKeepsOldFile(t *testing.T) {
 
 	// PNG cannot encode an empty image: the old file stays.
 	err = WritePNG(path, image.NewGray(image.Rect(0, 0, 0, 0)))
-	require.ErrorContains(t, err, "vis: ")
+	require.ErrorContains(t, err, "images: ")
 	after, err := os.ReadFile(path)
 	require.NoError(t, err)
 	require.Equal(t, before, after)

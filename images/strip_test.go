@@ -1,4 +1,4 @@
-package monitor
+package images
 
 import (
 	"errors"
@@ -11,25 +11,16 @@ import (
 	"github.com/stretchr/testify/require"
 )
 
-// grayImage returns a w×h image of one grey level.
-func grayImage(w, h int, v uint8) *image.Gray {
-	img := image.NewGray(image.Rect(0, 0, w, h))
-	for i := range img.Pix {
-		img.Pix[i] = v
-	}
-	return img
-}
-
 func TestSampleTimeline(t *testing.T) {
 	rows := make([][]image.Image, 3)
 	for i := range rows {
 		for j := range 4 {
-			rows[i] = append(rows[i], grayImage(5, 6, uint8(10*i+j+1)))
+			rows[i] = append(rows[i], grayFill(5, 6, uint8(10*i+j+1)))
 		}
 	}
 	img, err := SampleTimeline(rows, 2)
 	require.NoError(t, err)
-	// vis.Grid: 4·5 + 5·2 = 30 wide, 3·6 + 4·2 = 26 high; scaled by 2.
+	// Grid: 4·5 + 5·2 = 30 wide, 3·6 + 4·2 = 26 high; scaled by 2.
 	require.Equal(t, image.Pt(60, 52), img.Bounds().Size())
 	// Checkpoint 1 (second row), sample 2 (third column): its top-left
 	// pixel is at (2 + 2·7, 2 + 1·8) before scaling.
@@ -37,14 +28,14 @@ func TestSampleTimeline(t *testing.T) {
 
 	path := filepath.Join(t.TempDir(), "timeline.png")
 	require.NoError(t, WriteSampleTimeline(path, rows, 1))
-	require.Equal(t, image.Pt(30, 26), decodePNG(t, path).Bounds().Size())
+	require.Equal(t, image.Pt(30, 26), readPNG(t, path).Bounds().Size())
 
 	_, err = SampleTimeline(nil, 1)
 	require.ErrorContains(t, err, "no checkpoints")
-	_, err = SampleTimeline([][]image.Image{{grayImage(2, 2, 0)}, {}}, 1)
+	_, err = SampleTimeline([][]image.Image{{grayFill(2, 2, 0)}, {}}, 1)
 	require.ErrorContains(t, err, "checkpoint 1 has 0 images")
-	_, err = SampleTimeline([][]image.Image{{grayImage(2, 2, 0)}, {grayImage(3, 2, 0)}}, 1)
-	require.ErrorContains(t, err, "monitor: sample timeline: vis: Grid")
+	_, err = SampleTimeline([][]image.Image{{grayFill(2, 2, 0)}, {grayFill(3, 2, 0)}}, 1)
+	require.ErrorContains(t, err, "images: sample timeline: image 1 is 3×2, image 0 is 2×2")
 }
 
 func TestInterpolate(t *testing.T) {
@@ -89,7 +80,7 @@ func TestInterpolationStrip(t *testing.T) {
 		got = z
 		imgs := make([]image.Image, len(z)/2)
 		for i := range imgs {
-			imgs[i] = grayImage(4, 4, uint8(40*i))
+			imgs[i] = grayFill(4, 4, uint8(40*i))
 		}
 		return imgs, nil
 	}
@@ -101,7 +92,7 @@ func TestInterpolationStrip(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, want, got)
 	// 5·4 + 6·2 = 32 wide, 4 + 2·2 = 8 high; scaled by 3.
-	require.Equal(t, image.Pt(96, 24), decodePNG(t, path).Bounds().Size())
+	require.Equal(t, image.Pt(96, 24), readPNG(t, path).Bounds().Size())
 
 	img, err := InterpolationStrip(gen, z0, z1, InterpolationOptions{})
 	require.NoError(t, err)
@@ -109,7 +100,7 @@ func TestInterpolationStrip(t *testing.T) {
 
 	_, err = InterpolationStrip(func([]float64) ([]image.Image, error) { return nil, errors.New("boom") }, z0, z1, InterpolationOptions{})
 	require.ErrorContains(t, err, "generate: boom")
-	_, err = InterpolationStrip(func([]float64) ([]image.Image, error) { return []image.Image{grayImage(1, 1, 0)}, nil }, z0, z1, InterpolationOptions{})
+	_, err = InterpolationStrip(func([]float64) ([]image.Image, error) { return []image.Image{grayFill(1, 1, 0)}, nil }, z0, z1, InterpolationOptions{})
 	require.ErrorContains(t, err, "returned 1 images for 10")
 	_, err = InterpolationStrip(nil, z0, z1, InterpolationOptions{})
 	require.ErrorContains(t, err, "nil generator")

@@ -1,4 +1,4 @@
-package ckpt_test
+package tensorfile_test
 
 import (
 	"encoding/json"
@@ -9,29 +9,29 @@ import (
 	"path/filepath"
 	"strings"
 
-	"github.com/gogan/gogan/ckpt"
+	"github.com/gogan/gogan/tensorfile"
 )
 
 func Example() {
-	dir, err := os.MkdirTemp("", "ckpt-example")
+	dir, err := os.MkdirTemp("", "tensorfile-example")
 	if err != nil {
 		log.Fatal(err)
 	}
 	defer os.RemoveAll(dir)
-	path := filepath.Join(dir, "generator.ckpt")
+	path := filepath.Join(dir, "generator.gogan")
 
-	f := &ckpt.File{
+	f := &tensorfile.File{
 		Meta: json.RawMessage(`{"kind": "mlp-generator", "steps": 1000}`),
-		Tensors: []ckpt.Tensor{
+		Tensors: []tensorfile.Tensor{
 			{Name: "dense1/w", Shape: []int{2, 3}, Data: []float32{0.5, -1, 0, 2, 0.25, -0.125}},
 			{Name: "step", Data: []int64{1000}}, // a scalar
 		},
 	}
-	if err := ckpt.WriteFile(path, f); err != nil {
+	if err := tensorfile.WriteFile(path, f); err != nil {
 		log.Fatal(err)
 	}
 
-	g, err := ckpt.ReadFile(path)
+	g, err := tensorfile.ReadFile(path)
 	if err != nil {
 		log.Fatal(err)
 	}
@@ -47,14 +47,14 @@ func Example() {
 	b, _ := os.ReadFile(path)
 	b[len(b)-45] ^= 1
 	os.WriteFile(path, b, 0o644)
-	_, err = ckpt.ReadFile(path)
-	fmt.Println(errors.Is(err, ckpt.ErrChecksum))
-	fmt.Println(strings.TrimPrefix(err.Error(), "ckpt: read "+path+": "))
+	_, err = tensorfile.ReadFile(path)
+	fmt.Println(errors.Is(err, tensorfile.ErrChecksum))
+	fmt.Println(strings.TrimPrefix(err.Error(), "tensorfile: read "+path+": "))
 	// Output:
 	// {"kind":"mlp-generator","steps":1000}
 	// dense1/w float32 [2 3] [0.5 -1 0 2 0.25 -0.125]
 	// step int64 [] [1000]
-	// ckpt: tensor "step" has dtype int64, not float32
+	// tensorfile: tensor "step" has dtype int64, not float32
 	// true
 	// checksum mismatch: file is corrupt
 }

@@ -1,4 +1,4 @@
-package ckpt
+package tensorfile
 
 import (
 	"encoding/json"
@@ -36,8 +36,8 @@ const (
 // test for them with errors.Is. A file with a version other than Version
 // gives a *VersionError instead.
 var (
-	// ErrBadMagic: the input does not start with the checkpoint magic.
-	ErrBadMagic = errors.New("not a gogan checkpoint (bad magic)")
+	// ErrBadMagic: the input does not start with the tensor file magic.
+	ErrBadMagic = errors.New("not a gogan tensor file (bad magic)")
 	// ErrTruncated: the input ends before the length its header declares.
 	ErrTruncated = errors.New("truncated")
 	// ErrChecksum: the SHA-256 in the trailer does not match the content.
@@ -62,7 +62,7 @@ func (e *VersionError) Error() string {
 	return fmt.Sprintf("format version %d is newer than this library supports (%d)", e.Version, Version)
 }
 
-// File is the content of a checkpoint: metadata and named tensors.
+// File is the content of a tensor file: metadata and named tensors.
 type File struct {
 	// Meta is the caller's metadata: empty, or one valid JSON value. It is
 	// stored in compact form (insignificant white space removed), which is
@@ -182,7 +182,7 @@ func (f *File) Uint8s(name string) ([]uint8, error) { return get[uint8](f, name,
 func get[T float32 | float64 | int64 | uint8](f *File, name, dtype string) ([]T, error) {
 	t, ok := f.Get(name)
 	if !ok {
-		return nil, fmt.Errorf("ckpt: tensor %q: %w", name, ErrNotFound)
+		return nil, fmt.Errorf("tensorfile: tensor %q: %w", name, ErrNotFound)
 	}
 	d, ok := t.Data.([]T)
 	if !ok {
@@ -190,7 +190,7 @@ func get[T float32 | float64 | int64 | uint8](f *File, name, dtype string) ([]T,
 		if have == "" {
 			have = fmt.Sprintf("unsupported type %T", t.Data)
 		}
-		return nil, fmt.Errorf("ckpt: tensor %q has dtype %s, not %s", name, have, dtype)
+		return nil, fmt.Errorf("tensorfile: tensor %q has dtype %s, not %s", name, have, dtype)
 	}
 	return d, nil
 }

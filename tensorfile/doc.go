@@ -1,9 +1,18 @@
-// Package ckpt reads and writes gogan checkpoint files: a versioned,
-// self-checking binary container for named tensors plus free-form JSON
-// metadata. Trained generators and discriminators are stored in it (the
-// weights as tensors, the configuration needed to rebuild the networks
-// as metadata), and so can full training checkpoints (optimizer state,
-// step counter, random generator state).
+// Package tensorfile reads and writes gogan's tensor files: a general,
+// versioned, self-checking binary container for named tensors (float32,
+// float64, int64, uint8) plus free-form JSON metadata. It knows nothing of
+// networks or training; the files built on it give the metadata and the
+// tensor names their meaning:
+//
+//   - model files (gan.Trainer.Save, gan.ReadModel, models.Load): the
+//     networks' specs as metadata, one tensor per parameter;
+//   - training checkpoints (gan.Trainer.SaveCheckpoint): the same plus the
+//     optimizers' buffers, the step counter and the random generators'
+//     states;
+//   - the weights of metrics/mnistclf's classifier.
+//
+// It imports only the standard library and package atomicfile, so any
+// package may store tensors with it.
 //
 // # Using it
 //
@@ -70,4 +79,4 @@
 // could misread. A reader rejects a file whose version is newer than the
 // one it supports (see VersionError), and adding header keys does not
 // need a new version.
-package ckpt
+package tensorfile
