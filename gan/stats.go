@@ -6,7 +6,9 @@ import (
 	G "gorgonia.org/gorgonia"
 )
 
-// Stats are the statistics of one training step.
+// Stats are the statistics of one training step. StatsFields describes
+// its float statistics for every consumer (files, progress lines, plots,
+// report): a new statistic needs a line there.
 type Stats struct {
 	// Step is the number of steps completed, this one included.
 	Step int `json:"step"`

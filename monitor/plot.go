@@ -2,14 +2,19 @@ package monitor
 
 import (
 	"bytes"
+	"cmp"
 	"errors"
 	"fmt"
 	"image"
 	"image/color"
 	"image/png"
 	"math"
+	"slices"
+	"strconv"
+	"strings"
 
-	"github.com/gogan/gogan/internal/atomicfile"
+	"github.com/gogan/gogan/atomicfile"
+	"github.com/gogan/gogan/gan"
 	"gonum.org/v1/plot"
 	"gonum.org/v1/plot/plotter"
 	"gonum.org/v1/plot/vg"
@@ -74,80 +79,172 @@ func faded(c color.NRGBA, alpha uint8) color.NRGBA {
 	return c
 }
 
-// WriteLossPlot writes the D and G losses over the steps of h as a PNG.
-func WriteLossPlot(path string, h *History, opts PlotOptions) error {
-	return writeCurves(path, h, opts, lossPlot)
+// A CurvePlot is one of the curve plots of a run's statistics: the
+// statistics of gan.StatsFields whose Plot is Name, drawn over the steps,
+// with a dashed line at each of their equilibrium values.
+type CurvePlot struct {
+	// Name is the Plot of its statistics; Name+".png" is its file name.
+	Name string
+	// Title heads the picture; YLabel names its y axis; Caption describes
+	// it in a report.
+	Title, YLabel, Caption string
 }
 
-// WriteDiscriminatorPlot writes the mean D(x) on real batches and
-// D(G(z)) on generated ones over the steps of h as a PNG, with a dashed
-// horizontal line at the equilibrium 1/2.
-func WriteDiscriminatorPlot(path string, h *History, opts PlotOptions) error {
-	return writeCurves(path, h, opts, discriminatorPlot)
+// File returns the plot's file name, Name+".png".
+func (c CurvePlot) File() string { return c.Name + ".png" }
+
+// knownPlots are the titles of the curve plots that have their own;
+// others are titled after their statistics.
+var knownPlots = map[string]CurvePlot{
+	"losses":        {Title: "Losses", YLabel: "loss", Caption: "Discriminator and generator losses"},
+	"discriminator": {Title: "Discriminator outputs", YLabel: "mean D", Caption: "Mean D(x) and D(G(z)); both tend to 1/2 at the equilibrium"},
+	"value":         {Title: "Value of the game V(D, G)", YLabel: "V(D, G)", Caption: "V(D, G); −log 4 at the equilibrium"},
+	"diversity": {Title: "Diversity of the generated samples", YLabel: "generated / real spread",
+		Caption: "Mean pairwise distance of generated samples over that of real ones; 1 at the equilibrium, → 0 as G collapses"},
 }
 
-// WriteValuePlot writes the estimate of V(D, G) over the steps of h as a
-// PNG, with a dashed horizontal line at the equilibrium −log 4.
-func WriteValuePlot(path string, h *History, opts PlotOptions) error {
-	return writeCurves(path, h, opts, valuePlot)
+// CurvePlots returns the curve plots of the statistics: one per distinct
+// gan.StatField.Plot, in the order of gan.StatsFields.
+func CurvePlots() []CurvePlot {
+	var out []CurvePlot
+	for _, f := range gan.StatsFields {
+		if f.Plot != "" && !slices.ContainsFunc(out, func(c CurvePlot) bool { return c.Name == f.Plot }) {
+			out = append(out, curvePlot(f.Plot))
+		}
+	}
+	return out
 }
 
-// writeCurves checks h, builds its plot and writes it.
-func writeCurves(path string, h *History, opts PlotOptions, build func(*History, PlotOptions) (*plot.Plot, error)) error {
+// curvePlot returns the curve plot called name: its own titles if it has
+// some, otherwise titles made of its statistics' headings, equilibrium
+// values and notes.
+func curvePlot(name string) CurvePlot {
+	if c, ok := knownPlots[name]; ok {
+		c.Name = name
+		return c
+	}
+	var heads, notes []string
+	for _, f := range plotFields(name) {
+		heads = append(heads, f.Heading())
+		if e := f.Equilibrium; e != nil {
+			notes = append(notes, "equilibrium "+equilibriumText(*e))
+		}
+		if f.Note != "" {
+			notes = append(notes, f.Note)
+		}
+	}
+	c := CurvePlot{Name: name, Title: strings.Join(heads, ", "), Caption: strings.Join(heads, " and ")}
+	if len(heads) == 1 {
+		c.YLabel = heads[0]
+	}
+	if len(notes) > 0 {
+		c.Caption += "; " + strings.Join(slices.Compact(notes), "; ")
+	}
+	return c
+}
+
+// plotFields returns the statistics of gan.StatsFields drawn by the plot
+// called name.
+func plotFields(name string) []gan.StatField {
+	var out []gan.StatField
+	for _, f := range gan.StatsFields {
+		if f.Plot == name {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// WriteCurvePlot writes the curve plot called name (a gan.StatField.Plot,
+// see CurvePlot) over the steps of h as a PNG. It is an error, wrapping
+// ErrNothingToPlot, if none of the plot's statistics has a finite value.
+func WriteCurvePlot(path string, h *History, name string, opts PlotOptions) error {
+	if len(plotFields(name)) == 0 {
+		return fmt.Errorf("monitor: plot %s: no statistic is drawn by a plot called %q", path, name)
+	}
 	w, ht, err := opts.size()
 	if err != nil {
 		return fmt.Errorf("monitor: plot %s: %w", path, err)
 	}
-	if err := checkHistory(h); err != nil {
-		return fmt.Errorf("monitor: plot %s: %w", path, err)
-	}
-	p, err := build(h, opts)
+	p, err := buildCurvePlot(h, name, opts)
 	if err != nil {
 		return fmt.Errorf("monitor: plot %s: %w", path, err)
 	}
 	return savePlot(path, p, w, ht)
 }
 
-// checkHistory returns an error unless h holds at least one step and its
-// slices have the same length.
+// WriteLossPlot writes the D and G losses over the steps of h as a PNG:
+// the curve plot "losses".
+func WriteLossPlot(path string, h *History, opts PlotOptions) error {
+	return WriteCurvePlot(path, h, "losses", opts)
+}
+
+// WriteDiscriminatorPlot writes the mean D(x) on real batches and
+// D(G(z)) on generated ones over the steps of h as a PNG, with a dashed
+// horizontal line at the equilibrium 1/2: the curve plot "discriminator".
+func WriteDiscriminatorPlot(path string, h *History, opts PlotOptions) error {
+	return WriteCurvePlot(path, h, "discriminator", opts)
+}
+
+// WriteValuePlot writes the estimate of V(D, G) over the steps of h as a
+// PNG, with a dashed horizontal line at the equilibrium −log 4: the curve
+// plot "value".
+func WriteValuePlot(path string, h *History, opts PlotOptions) error {
+	return WriteCurvePlot(path, h, "value", opts)
+}
+
+// ErrNothingToPlot is wrapped by the error of a curve plot none of whose
+// statistics has a finite value (a run resumed from a stats file without
+// them, or a diverged one).
+var ErrNothingToPlot = errors.New("no finite values to plot")
+
+// checkHistory returns an error unless h holds at least one step and a
+// series of as many values for each statistic.
 func checkHistory(h *History) error {
 	n := h.Len()
 	if n == 0 {
 		return errors.New("no steps recorded")
 	}
-	for _, s := range [][]float64{h.DLoss, h.GLoss, h.DReal, h.DFake, h.V} {
+	if len(h.Series) != len(gan.StatsFields) {
+		return fmt.Errorf("history has %d series for %d statistics", len(h.Series), len(gan.StatsFields))
+	}
+	for i, s := range h.Series {
 		if len(s) != n {
-			return fmt.Errorf("history has %d steps but a series of %d values", n, len(s))
+			return fmt.Errorf("history has %d steps but %d values of %s", n, len(s), gan.StatsFields[i].Name)
 		}
 	}
 	return nil
 }
 
-// series is one named curve.
-type series struct {
-	name  string
-	ys    []float64
-	color color.NRGBA
-}
+// palette colours the curves of a plot, in order.
+var palette = []color.NRGBA{blue, orange, green, red}
 
-// newCurvePlot returns a plot of the series over h.Step with the given
-// title and axis label.
-func newCurvePlot(h *History, opts PlotOptions, title, ylabel string, ss ...series) (*plot.Plot, error) {
+// buildCurvePlot returns the curve plot called name over h: one curve per
+// statistic of the plot, and a dashed line per distinct equilibrium
+// value.
+func buildCurvePlot(h *History, name string, opts PlotOptions) (*plot.Plot, error) {
 	if err := checkHistory(h); err != nil {
 		return nil, err
 	}
+	c := curvePlot(name)
 	p := plot.New()
-	p.Title.Text = title
+	p.Title.Text = c.Title
 	if opts.Title != "" {
 		p.Title.Text = opts.Title
 	}
 	p.X.Label.Text = "step"
-	p.Y.Label.Text = ylabel
+	p.Y.Label.Text = c.YLabel
 	p.Add(plotter.NewGrid())
 	p.Legend.Top = true
 	drawn := 0
-	for _, s := range ss {
-		pts := finitePoints(h.Step, s.ys)
+	var refs []gan.Equilibrium
+	for i, f := range plotFields(name) {
+		if e := f.Equilibrium; e != nil && !slices.ContainsFunc(refs, func(r gan.Equilibrium) bool { return r.Value == e.Value }) {
+			refs = append(refs, *e)
+		}
+		ys := h.Values(f.Name)
+		col := palette[i%len(palette)]
+		pts := finitePoints(h.Step, ys)
 		if len(pts) == 0 {
 			continue // nothing to draw (diverged run)
 		}
@@ -157,44 +254,27 @@ func newCurvePlot(h *History, opts PlotOptions, title, ylabel string, ss ...seri
 			if err != nil {
 				return nil, err
 			}
-			raw.Color, raw.Width = faded(s.color, 70), vg.Points(0.75)
+			raw.Color, raw.Width = faded(col, 70), vg.Points(0.75)
 			p.Add(raw)
-			pts = finitePoints(h.Step, movingAverage(s.ys, opts.Smooth))
+			pts = finitePoints(h.Step, movingAverage(ys, opts.Smooth))
 		}
 		l, err := plotter.NewLine(pts)
 		if err != nil {
 			return nil, err
 		}
-		l.Color, l.Width = s.color, vg.Points(1.25)
+		l.Color, l.Width = col, vg.Points(1.25)
 		p.Add(l)
-		p.Legend.Add(s.name, l)
+		p.Legend.Add(f.Heading(), l)
 	}
 	if drawn == 0 {
-		return nil, errors.New("no finite values to plot")
+		return nil, ErrNothingToPlot
+	}
+	for _, e := range refs {
+		if err := addReference(p, h, e.Value, "equilibrium "+cmp.Or(e.Text, strconv.FormatFloat(e.Value, 'g', -1, 64))); err != nil {
+			return nil, err
+		}
 	}
 	return p, nil
-}
-
-func lossPlot(h *History, opts PlotOptions) (*plot.Plot, error) {
-	return newCurvePlot(h, opts, "Losses", "loss",
-		series{"D loss", h.DLoss, blue}, series{"G loss", h.GLoss, orange})
-}
-
-func discriminatorPlot(h *History, opts PlotOptions) (*plot.Plot, error) {
-	p, err := newCurvePlot(h, opts, "Discriminator outputs", "mean D",
-		series{"D(x), real", h.DReal, blue}, series{"D(G(z)), generated", h.DFake, orange})
-	if err != nil {
-		return nil, err
-	}
-	return p, addReference(p, h, Equilibrium, "equilibrium 1/2")
-}
-
-func valuePlot(h *History, opts PlotOptions) (*plot.Plot, error) {
-	p, err := newCurvePlot(h, opts, "Value of the game V(D, G)", "V(D, G)", series{"V(D, G)", h.V, green})
-	if err != nil {
-		return nil, err
-	}
-	return p, addReference(p, h, EquilibriumV, "equilibrium −log 4")
 }
 
 // addReference adds a dashed horizontal line at y across the steps of h.

@@ -49,7 +49,7 @@ func TestHistory(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, gan.Stats{Step: 2, DLoss: 2, GLoss: 3, DReal: 0.6, DFake: 0.4, V: -1}, last)
 	require.Equal(t, []int{1, 2}, h.Step)
-	require.Equal(t, []float64{1, 2}, h.DLoss)
+	require.Equal(t, []float64{1, 2}, h.Values("d_loss"))
 	require.Zero(t, (*History)(nil).Len())
 }
 
@@ -76,19 +76,20 @@ func TestCurvePlotErrors(t *testing.T) {
 	require.ErrorContains(t, WriteLossPlot(path, &History{}, PlotOptions{}), "no steps recorded")
 	require.ErrorContains(t, WriteLossPlot(path, nil, PlotOptions{}), "no steps recorded")
 	bad := testHistory(3)
-	bad.V = bad.V[:2]
-	require.ErrorContains(t, WriteValuePlot(path, bad, PlotOptions{}), "series of 2 values")
+	bad.Series[4] = bad.Series[4][:2]
+	require.ErrorContains(t, WriteValuePlot(path, bad, PlotOptions{}), "3 steps but 2 values of v")
+	require.ErrorContains(t, WriteCurvePlot(path, testHistory(3), "nope", PlotOptions{}), `no statistic is drawn by a plot called "nope"`)
 	require.ErrorContains(t, WriteLossPlot(path, testHistory(3), PlotOptions{Width: MaxPlotSide + 1}), "exceeds")
 	nan := &History{}
 	nan.Add(gan.Stats{Step: 1, DLoss: math.NaN(), GLoss: math.Inf(1)})
-	require.ErrorContains(t, WriteLossPlot(path, nan, PlotOptions{}), "no finite values")
+	require.ErrorIs(t, WriteLossPlot(path, nan, PlotOptions{}), ErrNothingToPlot)
 	require.ErrorContains(t, WriteLossPlot(filepath.Join(dir, "missing", "x.png"), testHistory(3), PlotOptions{}), "monitor:")
 	_, err := os.Stat(path)
 	require.ErrorIs(t, err, os.ErrNotExist, "no file is left behind by a failed plot")
 
 	// NaN steps are left out, the rest is drawn.
 	some := testHistory(10)
-	some.DLoss[3] = math.NaN()
+	some.Values("d_loss")[3] = math.NaN()
 	require.NoError(t, WriteLossPlot(path, some, PlotOptions{}))
 }
 
@@ -99,7 +100,7 @@ func TestReferenceLines(t *testing.T) {
 	// V stays in [−0.8, −0.5], D outputs in [0.1, 0.9] away from 1/2 at
 	// the end: the reference lines still lie inside the axis ranges.
 	h := testHistory(100)
-	p, err := valuePlot(h, PlotOptions{})
+	p, err := buildCurvePlot(h, "value", PlotOptions{})
 	require.NoError(t, err)
 	require.LessOrEqual(t, p.Y.Min, EquilibriumV)
 	require.InDelta(t, -1.3862943611198906, EquilibriumV, 1e-15)
@@ -110,7 +111,7 @@ func TestReferenceLines(t *testing.T) {
 	for i := 1; i <= 10; i++ {
 		h.Add(gan.Stats{Step: i, DReal: 0.9, DFake: 0.8})
 	}
-	p, err = discriminatorPlot(h, PlotOptions{})
+	p, err = buildCurvePlot(h, "discriminator", PlotOptions{})
 	require.NoError(t, err)
 	require.LessOrEqual(t, p.Y.Min, Equilibrium)
 }
@@ -122,7 +123,7 @@ func TestValuePlotDrawsReferenceLine(t *testing.T) {
 	for i := 1; i <= 50; i++ {
 		h.Add(gan.Stats{Step: i, V: 0})
 	}
-	p, err := valuePlot(h, PlotOptions{})
+	p, err := buildCurvePlot(h, "value", PlotOptions{})
 	require.NoError(t, err)
 	img, err := renderPlot(p, 600, 400)
 	require.NoError(t, err)

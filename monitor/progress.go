@@ -5,6 +5,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"sync"
 	"time"
 
@@ -185,10 +186,10 @@ func (p *Progress) Update(s gan.Stats) {
 	}
 }
 
-// describe formats the statistics shown at the end of the bar.
+// describe formats the statistics shown at the end of the bar: those of
+// gan.StatsFields, each with one decimal fewer than on a plain line.
 func (p *Progress) describe(s gan.Stats) string {
-	d := fmt.Sprintf("D loss %.3f  G loss %.3f  D(x) %.2f  D(G(z)) %.2f  V %.3f",
-		s.DLoss, s.GLoss, s.DReal, s.DFake, s.V)
+	d := formatStats(s, -1)
 	if p.opts.Description != "" {
 		d = p.opts.Description + "  " + d
 	}
@@ -257,9 +258,10 @@ func (p *Progress) Finish() error {
 }
 
 // FormatLine formats the plain progress line of s for a run of total
-// steps (≤ 0: unknown), given that the last steps steps took elapsed:
+// steps (≤ 0: unknown), given that the last steps steps took elapsed,
+// followed by the statistics of gan.StatsFields with their Digits:
 //
-//	step 200/1000  50.0 steps/s  ETA 16s  D loss 1.3863  G loss 0.6931  D(x) 0.500  D(G(z)) 0.500  V -1.3863
+//	step 200/1000  50.0 steps/s  ETA 16s  D loss 1.3863  G loss 0.6931  D(x) 0.500  D(G(z)) 0.500  V -1.3863  diversity 0.970
 //
 // The rate is steps/elapsed and the ETA the remaining steps at that rate,
 // rounded to the second; both are "?" when they cannot be computed
@@ -276,8 +278,21 @@ func FormatLine(s gan.Stats, total, steps int, elapsed time.Duration) string {
 	} else {
 		head += fmt.Sprintf("  %s steps/s", formatRate(r))
 	}
-	return fmt.Sprintf("%s  D loss %.4f  G loss %.4f  D(x) %.3f  D(G(z)) %.3f  V %.4f",
-		head, s.DLoss, s.GLoss, s.DReal, s.DFake, s.V)
+	return head + "  " + formatStats(s, 0)
+}
+
+// formatStats formats the statistics of gan.StatsFields as "label value"
+// pairs two spaces apart, each value with its field's Digits decimals
+// plus extra (at least none).
+func formatStats(s gan.Stats, extra int) string {
+	var b strings.Builder
+	for i, f := range gan.StatsFields {
+		if i > 0 {
+			b.WriteString("  ")
+		}
+		fmt.Fprintf(&b, "%s %.*f", f.Label, max(f.Digits+extra, 0), f.Get(s))
+	}
+	return b.String()
 }
 
 // rate returns steps per second, NaN when elapsed is not positive.

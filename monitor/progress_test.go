@@ -21,7 +21,7 @@ func fakeClock(step time.Duration) func() time.Time {
 }
 
 func statsAt(step int) gan.Stats {
-	return gan.Stats{Step: step, DLoss: 1.25, GLoss: 0.75, DReal: 0.625, DFake: 0.375, V: -1.5}
+	return gan.Stats{Step: step, DLoss: 1.25, GLoss: 0.75, DReal: 0.625, DFake: 0.375, V: -1.5, Diversity: 0.875}
 }
 
 func TestProgressPlainLines(t *testing.T) {
@@ -34,9 +34,9 @@ func TestProgressPlainLines(t *testing.T) {
 	}
 	require.NoError(t, p.Finish())
 	require.Equal(t, []string{
-		"step 100/250  200.0 steps/s  ETA 750ms  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000",
-		"step 200/250  200.0 steps/s  ETA 250ms  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000",
-		"step 250/250  100.0 steps/s  ETA 0s  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000",
+		"step 100/250  200.0 steps/s  ETA 750ms  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875",
+		"step 200/250  200.0 steps/s  ETA 250ms  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875",
+		"step 250/250  100.0 steps/s  ETA 0s  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875",
 		"done: 250 steps in 2s (125.0 steps/s)",
 	}, strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n"))
 }
@@ -62,9 +62,9 @@ func TestProgressPlainSparseUpdatesAndEarlyStop(t *testing.T) {
 
 func TestFormatLineUnknownTotalAndRate(t *testing.T) {
 	s := statsAt(42)
-	require.Equal(t, "step 42  ? steps/s  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000",
+	require.Equal(t, "step 42  ? steps/s  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875",
 		FormatLine(s, 0, 42, 0))
-	require.Equal(t, "step 42/100  ? steps/s  ETA ?  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000",
+	require.Equal(t, "step 42/100  ? steps/s  ETA ?  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875",
 		FormatLine(s, 100, 42, 0))
 	require.Contains(t, FormatLine(s, 100, 0, time.Second), "0.0 steps/s  ETA ?")
 	require.Contains(t, FormatLine(gan.Stats{Step: 10}, 100, 10, time.Second), "10.0 steps/s  ETA 9s")
@@ -85,7 +85,7 @@ func TestProgressBarShowsStatistics(t *testing.T) {
 	require.Contains(t, out, "100%")
 	require.Contains(t, out, "50/50")
 	require.Contains(t, out, "steps/s")
-	require.Contains(t, out, "train  D loss 1.500  G loss 0.750  D(x) 0.62  D(G(z)) 0.38  V -1.500")
+	require.Contains(t, out, "train  D loss 1.500  G loss 0.750  D(x) 0.62  D(G(z)) 0.38  V -1.500  diversity 0.88")
 	require.Contains(t, out, "\r", "the bar is redrawn in place")
 	require.True(t, strings.HasSuffix(out, "\n"), "a finished bar ends its line")
 	require.NotContains(t, out, "done:", "no plain summary under a finished bar")

@@ -14,8 +14,8 @@ import (
 	"strconv"
 	"strings"
 
+	"github.com/gogan/gogan/atomicfile"
 	"github.com/gogan/gogan/gan"
-	"github.com/gogan/gogan/internal/atomicfile"
 )
 
 // ReportFile is the name of the page WriteReport writes.
@@ -190,20 +190,31 @@ func formatValue(v reflect.Value) string {
 	return fmt.Sprint(x)
 }
 
-// statsRows turns the final statistics into table rows with their
-// equilibrium values.
+// statsRows turns the final statistics into table rows: the step, those
+// of gan.StatsFields with their equilibrium values and notes, and the
+// step's update counts.
 func statsRows(s gan.Stats) []row {
-	f := func(v float64) string { return strconv.FormatFloat(v, 'f', 4, 64) }
-	return []row{
-		{"step", strconv.Itoa(s.Step), ""},
-		{"D loss", f(s.DLoss), ""},
-		{"G loss", f(s.GLoss), ""},
-		{"D(x), real", f(s.DReal), "equilibrium 0.5"},
-		{"D(G(z)), generated", f(s.DFake), "equilibrium 0.5"},
-		{"V(D, G)", f(s.V), "equilibrium −log 4 ≈ " + f(EquilibriumV)},
-		{"D updates / G updates", fmt.Sprintf("%d / %d", s.DUpdates, s.GUpdates), ""},
-		{"diversity", f(s.Diversity), "≈ 1 when G is as varied as the data; → 0 as it collapses"},
+	rows := []row{{"step", strconv.Itoa(s.Step), ""}}
+	for _, f := range gan.StatsFields {
+		var notes []string
+		if e := f.Equilibrium; e != nil {
+			notes = append(notes, "equilibrium "+equilibriumText(*e))
+		}
+		if f.Note != "" {
+			notes = append(notes, f.Note)
+		}
+		rows = append(rows, row{f.Heading(), strconv.FormatFloat(f.Get(s), 'f', 4, 64), strings.Join(notes, "; ")})
 	}
+	return append(rows, row{"D updates / G updates", fmt.Sprintf("%d / %d", s.DUpdates, s.GUpdates), ""})
+}
+
+// equilibriumText writes an equilibrium value: the number ("0.5"), or its
+// exact text and the number to 4 decimals ("−log 4 ≈ -1.3863").
+func equilibriumText(e gan.Equilibrium) string {
+	if e.Text == "" {
+		return strconv.FormatFloat(e.Value, 'g', -1, 64)
+	}
+	return e.Text + " ≈ " + strconv.FormatFloat(e.Value, 'f', 4, 64)
 }
 
 var reportTemplate = template.Must(template.New("report").Parse(`<!DOCTYPE html>

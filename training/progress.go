@@ -7,8 +7,8 @@ import (
 )
 
 // Progress shows the run's progress with a monitor.Progress: a live bar
-// (steps/s, ETA, D loss, G loss, D(x), D(G(z)), V) on a terminal, a plain
-// line every Every steps elsewhere (see monitor.Progress).
+// (steps/s, ETA and the statistics of gan.StatsFields) on a terminal, a
+// plain line every Every steps elsewhere (see monitor.Progress).
 type Progress struct {
 	// W receives the progress (nil: the loop's Log).
 	W io.Writer

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -9,8 +10,9 @@ import (
 	"github.com/gogan/gogan/monitor"
 )
 
-// Report writes, at the end of a run that did not fail, the plots of its
-// statistics (losses.png, discriminator.png, value.png) and
+// Report writes, at the end of a run that did not fail, the curve plots of
+// its statistics (monitor.CurvePlots: losses.png, discriminator.png,
+// value.png, diversity.png...) and
 // monitor.ReportFile (report.html): one page with the configuration, the
 // final statistics and the pictures, into Dir.
 type Report struct {
@@ -64,19 +66,15 @@ func (r *Report) write(s *State) error {
 		if smooth == 0 {
 			smooth = 25
 		}
-		plots := []struct {
-			file, caption string
-			write         func(string, *monitor.History, monitor.PlotOptions) error
-		}{
-			{"losses.png", "Discriminator and generator losses", monitor.WriteLossPlot},
-			{"discriminator.png", "Mean D(x) and D(G(z)); both tend to 1/2 at the equilibrium", monitor.WriteDiscriminatorPlot},
-			{"value.png", "V(D, G); −log 4 at the equilibrium", monitor.WriteValuePlot},
-		}
-		for _, p := range plots {
-			if err := p.write(filepath.Join(r.Dir, p.file), hist, monitor.PlotOptions{Smooth: smooth}); err != nil {
+		for _, p := range monitor.CurvePlots() {
+			err := monitor.WriteCurvePlot(filepath.Join(r.Dir, p.File()), hist, p.Name, monitor.PlotOptions{Smooth: smooth})
+			if errors.Is(err, monitor.ErrNothingToPlot) {
+				continue // e.g. a statistic the stats file of a resumed run lacks, and no step since
+			}
+			if err != nil {
 				return err
 			}
-			figs = append(figs, monitor.Figure{File: p.file, Caption: p.caption})
+			figs = append(figs, monitor.Figure{File: p.File(), Caption: p.Caption})
 		}
 	}
 	if r.Grids != nil {

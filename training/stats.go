@@ -2,30 +2,47 @@ package training
 
 import (
 	"encoding/csv"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
+	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
+	"github.com/gogan/gogan/atomicfile"
 	"github.com/gogan/gogan/gan"
-	"github.com/gogan/gogan/internal/atomicfile"
 	"github.com/gogan/gogan/monitor"
 )
 
 // StatsHeader is the header row of the file StatsLog writes: the step,
-// its statistics (gan.Stats) and the seconds since training started in
-// this process.
-var StatsHeader = []string{"step", "d_loss", "g_loss", "d_real", "d_fake", "v", "diversity", "seconds"}
+// its statistics (the Names of gan.StatsFields, in order) and the seconds
+// since training started in this process.
+var StatsHeader = statsHeader()
+
+// statsHeader builds StatsHeader from the schema of the statistics.
+func statsHeader() []string {
+	h := []string{"step"}
+	for _, f := range gan.StatsFields {
+		h = append(h, f.Name)
+	}
+	return append(h, "seconds")
+}
 
 // StatsLog keeps every step's statistics in a CSV file (StatsHeader; the
 // values with 6 significant digits), written row by row, and in a
 // monitor.History for the plots (Report reads it). A new run (one that
 // starts at step 0) starts the file anew; a resumed one keeps the rows up
 // to its checkpoint's step, drops those written after it and reads them
-// back into the History. A rollback (NaNRollback) drops the rows after
-// the step rolled back to, so the file has every step once, in order.
+// back into the History; it reads a file written by an earlier version by
+// the names of its columns, a statistic it lacks being NaN in the History
+// and an empty cell in the file. A rollback (NaNRollback) drops the rows
+// after the step rolled back to, so the file has every step once, in
+// order.
 type StatsLog struct {
 	// Path is the CSV file (e.g. stats.csv in the run folder).
 	Path string
@@ -51,11 +68,8 @@ func (l *StatsLog) Record(s *State, e Event) error {
 		}
 		return l.open(s.Trainer.Steps())
 	case Step:
-		st := s.Stats
-		l.hist.Add(st)
-		f := func(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
-		l.w.Write([]string{strconv.Itoa(st.Step), f(st.DLoss), f(st.GLoss), f(st.DReal), f(st.DFake), f(st.V),
-			f(st.Diversity), f(time.Since(s.Began).Seconds())})
+		l.hist.Add(s.Stats)
+		l.w.Write(formatRow(s.Stats, time.Since(s.Began).Seconds()))
 		l.w.Flush() // a checkpoint written after this step finds its rows on disk
 		if err := l.w.Error(); err != nil {
 			return fmt.Errorf("training: write stats: %w", err)
@@ -72,19 +86,13 @@ func (l *StatsLog) open(fromStep int) error {
 	hist := &monitor.History{}
 	rows := [][]string{StatsHeader}
 	if fromStep > 0 {
-		if f, err := os.Open(l.Path); err == nil {
-			old, err := csv.NewReader(f).ReadAll()
-			f.Close()
-			if err != nil {
-				return fmt.Errorf("resume: read %s: %w", l.Path, err)
-			}
-			for _, r := range old[min(1, len(old)):] {
-				st, ok := parseRow(r)
-				if ok && st.Step <= fromStep {
-					rows = append(rows, r)
-					hist.Add(st)
-				}
-			}
+		old, stats, err := readStats(l.Path, fromStep)
+		if err != nil {
+			return fmt.Errorf("resume: %w", err)
+		}
+		rows = append(rows, old...)
+		for _, st := range stats {
+			hist.Add(st)
 		}
 	}
 	err := atomicfile.Write(l.Path, func(w io.Writer) error {
@@ -120,22 +128,119 @@ func (l *StatsLog) close() error {
 	return nil
 }
 
-// parseRow reads a row of the stats file.
-func parseRow(r []string) (gan.Stats, bool) {
-	if len(r) < 7 {
-		return gan.Stats{}, false
+// formatRow formats the row of the statistics st, seconds into the run,
+// in the columns of StatsHeader (6 significant digits).
+func formatRow(st gan.Stats, seconds float64) []string {
+	row := make([]string, 0, len(StatsHeader))
+	row = append(row, strconv.Itoa(st.Step))
+	for _, f := range gan.StatsFields {
+		row = append(row, formatValue(f.Get(st)))
 	}
-	step, err := strconv.Atoi(r[0])
+	return append(row, formatValue(seconds))
+}
+
+// formatValue formats one value of the stats file.
+func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
+
+// readStats reads the stats file at path and returns its rows up to step
+// fromStep, in the columns of StatsHeader, and their statistics. The
+// file's columns are found by name in its header, in any order; a column
+// of StatsHeader it lacks (a statistic added since it was written) is an
+// empty cell of the rows returned and NaN in their statistics. A missing
+// or empty file has no rows. It is an error if the header has no step
+// column, repeats a column or has one that is not in StatsHeader, or if a
+// cell is not a number.
+func readStats(path string, fromStep int) ([][]string, []gan.Stats, error) {
+	f, err := os.Open(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return nil, nil, nil
+	}
 	if err != nil {
-		return gan.Stats{}, false
+		return nil, nil, err
 	}
-	v := make([]float64, 6)
-	for i := range v {
-		if v[i], err = strconv.ParseFloat(r[i+1], 64); err != nil {
-			return gan.Stats{}, false
+	defer f.Close()
+	r := csv.NewReader(f)
+	header, err := r.Read()
+	if err == io.EOF {
+		return nil, nil, nil
+	}
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	cols, err := statsColumns(header)
+	if err != nil {
+		return nil, nil, fmt.Errorf("read %s: %w", path, err)
+	}
+	var rows [][]string
+	var stats []gan.Stats
+	for {
+		rec, err := r.Read()
+		if err == io.EOF {
+			return rows, stats, nil
+		}
+		if err != nil {
+			return nil, nil, fmt.Errorf("read %s: %w", path, err)
+		}
+		row := make([]string, len(StatsHeader))
+		for i, c := range cols {
+			if c >= 0 {
+				row[i] = rec[c]
+			}
+		}
+		st, err := parseRow(row)
+		if err != nil {
+			line, _ := r.FieldPos(0)
+			return nil, nil, fmt.Errorf("read %s: line %d: %w", path, line, err)
+		}
+		if st.Step <= fromStep {
+			rows, stats = append(rows, row), append(stats, st)
 		}
 	}
-	return gan.Stats{Step: step, DLoss: v[0], GLoss: v[1], DReal: v[2], DFake: v[3], V: v[4], Diversity: v[5]}, true
+}
+
+// statsColumns returns, for each column of StatsHeader, its index in the
+// header of a stats file, −1 if the file lacks it.
+func statsColumns(header []string) ([]int, error) {
+	cols := make([]int, len(StatsHeader))
+	for i := range cols {
+		cols[i] = -1
+	}
+	for j, name := range header {
+		i := slices.Index(StatsHeader, name)
+		switch {
+		case i < 0:
+			return nil, fmt.Errorf("column %q is not one of a stats file's (%s)", name, strings.Join(StatsHeader, ","))
+		case cols[i] >= 0:
+			return nil, fmt.Errorf("column %q appears twice", name)
+		}
+		cols[i] = j
+	}
+	if cols[0] < 0 {
+		return nil, fmt.Errorf("no %q column: not a stats file", StatsHeader[0])
+	}
+	return cols, nil
+}
+
+// parseRow reads a row in the columns of StatsHeader: the step, then
+// numbers, an empty cell being a missing value (NaN).
+func parseRow(row []string) (gan.Stats, error) {
+	step, err := strconv.Atoi(row[0])
+	if err != nil {
+		return gan.Stats{}, fmt.Errorf("column %s: %q is not a step number", StatsHeader[0], row[0])
+	}
+	st := gan.Stats{Step: step}
+	for i, cell := range row[1:] {
+		v := math.NaN()
+		if cell != "" {
+			if v, err = strconv.ParseFloat(cell, 64); err != nil {
+				return gan.Stats{}, fmt.Errorf("column %s: %q is not a number", StatsHeader[i+1], cell)
+			}
+		}
+		if i < len(gan.StatsFields) {
+			gan.StatsFields[i].Set(&st, v)
+		}
+	}
+	return st, nil
 }
 
 // mkdirFor creates the folder of the file path.
