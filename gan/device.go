@@ -3,6 +3,7 @@ package gan
 import (
 	"errors"
 	"fmt"
+	"math"
 	"slices"
 
 	"github.com/gogan/gogan/gpu"
@@ -51,12 +52,15 @@ type devPass struct {
 	bad   []bool      // per network: a gradient was not finite in the last run
 	badAt [][]int     // per network: which gradients
 	// back gathers, after each run, one flag per gradient (1 if it is not
-	// finite) and then every value in reads, so that one download brings
-	// back all a step reads.
+	// finite), the sum of the squares of each gradient, and then every
+	// value in reads, so that one download brings back all a step reads.
 	back     gpu.Buffer
 	backHost []float32
 	nGrads   int
 	offsets  []int // of each read in back
+	// squares holds the squares of one gradient at a time, on their way
+	// to their sum in back: as many elements as the largest gradient.
+	squares gpu.Buffer
 }
 
 type devNorm struct {
@@ -204,10 +208,19 @@ func (r *deviceRun) compile(p *pass) error {
 	}
 	dp.bad = make([]bool, len(p.gradNodes))
 	dp.badAt = make([][]int, len(p.gradNodes))
-	for _, gs := range p.gradNodes {
+	largest := 0
+	for n, gs := range p.gradNodes {
 		dp.nGrads += len(gs)
+		for _, size := range dp.sizes[n] {
+			largest = max(largest, size)
+		}
 	}
-	size := dp.nGrads
+	if largest > 0 {
+		if dp.squares, err = r.dev.Alloc(largest); err != nil {
+			return err
+		}
+	}
+	size := 2 * dp.nGrads // the finiteness flags, then the sums of squares
 	for _, rd := range dp.reads {
 		dp.offsets = append(dp.offsets, size)
 		size += max(1, rd.t.Shape().TotalSize())
@@ -249,6 +262,9 @@ func (t *Trainer) runDevice(p *pass) error {
 				if err := r.dev.Launch(gpu.KCheckFinite, &pr); err != nil {
 					return err
 				}
+				if err := r.squareSum(gpu.Ptr{Buf: dp.back, Off: dp.nGrads + slot}, g, dp.squares, dp.sizes[n][j]); err != nil {
+					return err
+				}
 				slot++
 			}
 		}
@@ -269,15 +285,19 @@ func (t *Trainer) runDevice(p *pass) error {
 		return err
 	}
 	slot := 0
+	p.gradNorm = 0
 	for n, gs := range dp.grads {
 		dp.bad[n], dp.badAt[n] = false, dp.badAt[n][:0]
+		sq := 0.0
 		for j := range gs {
 			if dp.backHost[slot] != 0 {
 				dp.bad[n] = true
 				dp.badAt[n] = append(dp.badAt[n], j)
 			}
+			sq += float64(dp.backHost[dp.nGrads+slot])
 			slot++
 		}
+		p.gradNorm += math.Sqrt(sq) / float64(len(dp.grads))
 	}
 	for i := range dp.reads {
 		rd := &dp.reads[i]
@@ -290,6 +310,21 @@ func (t *Trainer) runDevice(p *pass) error {
 		*rd.dst = rd.t
 	}
 	return nil
+}
+
+// squareSum sets *dst to the sum of the squares of the n elements at x,
+// squaring them into scratch (of at least n elements) first.
+func (r *deviceRun) squareSum(dst, x gpu.Ptr, scratch gpu.Buffer, n int) error {
+	var sq gpu.Params
+	sq.P[0], sq.P[1] = gpu.Ptr{Buf: scratch}, x
+	sq.I[0], sq.I[1] = int32(n), int32(gpu.OpSquare)
+	if err := r.dev.Launch(gpu.KUnary, &sq); err != nil {
+		return err
+	}
+	var sum gpu.Params // x as [A=1, M=n, B=1]: one output
+	sum.P[0], sum.P[1] = dst, gpu.Ptr{Buf: scratch}
+	sum.I[0], sum.I[1], sum.I[2] = 1, int32(n), 1
+	return r.dev.Launch(gpu.KSumMid, &sum)
 }
 
 // applyDevice folds the batch statistics of p's last run into the

@@ -124,13 +124,10 @@ func compareOn(t *testing.T, dev string, agreeTol float64, nets netPair, cfg gan
 		require.NoError(t, err, "cpu step %d", step)
 		b, err := host.Step(srcHost)
 		require.NoError(t, err, "host step %d", step)
-		for _, v := range [][3]any{
-			{"DLoss", a.DLoss, b.DLoss}, {"GLoss", a.GLoss, b.GLoss}, {"DReal", a.DReal, b.DReal},
-			{"DFake", a.DFake, b.DFake}, {"V", a.V, b.V}, {"Diversity", a.Diversity, b.Diversity},
-		} {
-			e := scalarErr(v[1].(float64), v[2].(float64))
+		for _, f := range gan.StatsFields { // every statistic: the losses, D(x), ..., the gradient norms
+			e := scalarErr(f.Get(a), f.Get(b))
 			note("stats", e)
-			require.LessOrEqual(t, e, agreeTol, "step %d: %s cpu %v host %v", step, v[0], v[1], v[2])
+			require.LessOrEqual(t, e, agreeTol, "step %d: %s cpu %v host %v", step, f.Name, f.Get(a), f.Get(b))
 		}
 		require.Equal(t, a.DUpdates, b.DUpdates)
 		require.Equal(t, a.GUpdates, b.GUpdates)

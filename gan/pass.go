@@ -24,6 +24,10 @@ type pass struct {
 	samples G.Value         // generator 0's batch (discriminator and sampling passes)
 	grads   [][]G.Value     // per network, per learnable parameter
 	gradT   [][]*tensor.Dense
+	// gradNorm is the L2 norm of each network's gradients (all its
+	// learnables' as one vector) in the last run, averaged over the
+	// networks the pass trains; check sets it (runDevice on a device).
+	gradNorm float64
 
 	gradNodes [][]*G.Node // the gradient nodes, as grads
 	reads     []passRead  // the values a step reads (losses, logits, samples)
@@ -110,10 +114,14 @@ func (t *Trainer) run(p *pass) error {
 	return p.vm.RunAll()
 }
 
-// check verifies the losses and gradients of the last run of p and
-// returns the mean loss; who names the networks ("discriminator").
+// check verifies the losses and gradients of the last run of p, sets
+// p.gradNorm on the CPU, and returns the mean loss; who names the
+// networks ("discriminator").
 func (t *Trainer) check(p *pass, who string) (float64, error) {
 	mean := 0.0
+	if p.dev == nil {
+		p.gradNorm = 0
+	}
 	for n, v := range p.losses {
 		loss := scalar(v)
 		name := who
@@ -132,16 +140,42 @@ func (t *Trainer) check(p *pass, who string) (float64, error) {
 			mean += loss / float64(len(p.losses))
 			continue
 		}
+		sq := 0.0
 		for i, g := range p.grads[n] {
 			p.gradT[n][i] = g.(*tensor.Dense)
 			if !allFinite(p.gradT[n][i]) {
 				return loss, fmt.Errorf("gan: step %d: %s gradient %d (of shape %v) is not finite; weights left as they were before this update: %w",
 					t.step+1, name, i, p.gradT[n][i].Shape(), ErrNonFinite)
 			}
+			sq += sumSquares(p.gradT[n][i])
 		}
+		p.gradNorm += math.Sqrt(sq) / float64(len(p.losses))
 		mean += loss / float64(len(p.losses))
 	}
 	return mean, nil
+}
+
+// sumSquares returns the sum of the squares of t's elements, in float64.
+func sumSquares(t *tensor.Dense) float64 {
+	switch d := t.Data().(type) {
+	case []float32:
+		s := 0.0
+		for _, v := range d {
+			s += float64(v) * float64(v)
+		}
+		return s
+	case []float64:
+		s := 0.0
+		for _, v := range d {
+			s += v * v
+		}
+		return s
+	case float32: // one-element tensors report their data as a scalar
+		return float64(d) * float64(d)
+	case float64:
+		return d * d
+	}
+	return 0
 }
 
 // apply folds the batch statistics of the last run of p into the running

@@ -18,6 +18,8 @@ var StatsFields = []StatField{
 	{Name: "d_fake", Label: "D(G(z))", Title: "D(G(z)), generated", Digits: 3, Plot: "discriminator", Equilibrium: &Equilibrium{Value: 0.5}, Field: func(s *Stats) *float64 { return &s.DFake }},
 	{Name: "v", Label: "V", Title: "V(D, G)", Digits: 4, Plot: "value", Equilibrium: &Equilibrium{Value: -math.Log(4), Text: "−log 4"}, Field: func(s *Stats) *float64 { return &s.V }},
 	{Name: "diversity", Label: "diversity", Digits: 3, Plot: "diversity", Equilibrium: &Equilibrium{Value: 1}, Note: "→ 0 as G collapses", Field: func(s *Stats) *float64 { return &s.Diversity }},
+	{Name: "d_grad_norm", Label: "‖∇D‖", Title: "D gradient norm", Digits: 4, Plot: "gradients", Field: func(s *Stats) *float64 { return &s.DGradNorm }},
+	{Name: "g_grad_norm", Label: "‖∇G‖", Title: "G gradient norm", Digits: 4, Plot: "gradients", Field: func(s *Stats) *float64 { return &s.GGradNorm }},
 }
 
 // A StatField describes one statistic of Stats (see StatsFields).

@@ -37,6 +37,13 @@ type Stats struct {
 	// near 1 when G is as varied as the data and falls towards 0 as G
 	// collapses.
 	Diversity float64 `json:"diversity"`
+	// DGradNorm is the L2 norm of all of the discriminator's gradients
+	// (every learnable's, as one vector), averaged over the step's
+	// discriminator passes; GGradNorm the generator's, of its pass. A
+	// multi-adversary trainer reports the mean over its networks. Both
+	// are measured before any update, skipped ones included.
+	DGradNorm float64 `json:"d_grad_norm"`
+	GGradNorm float64 `json:"g_grad_norm"`
 }
 
 // passStats returns the mean D(x), mean D(G(z)) and the estimate of V of

@@ -64,6 +64,7 @@ func (t *Trainer) updateDiscriminator(batches data.Batches, st *Stats, first boo
 		return err
 	}
 	st.DLoss += loss / k
+	st.DGradNorm += t.d.gradNorm / k
 	skip := t.skips(true)
 	if err := t.apply(t.d, "discriminator", t.dOpts, t.dParams, skip); err != nil {
 		return err
@@ -94,6 +95,7 @@ func (t *Trainer) updateGenerator(batches data.Batches, st *Stats) error {
 		return err
 	}
 	st.GLoss = loss
+	st.GGradNorm = t.g.gradNorm
 	skip := t.skips(false)
 	if err := t.apply(t.g, "generator", t.gOpts, t.gParams, skip); err != nil {
 		return err

@@ -33,10 +33,11 @@ func TestProgressPlainLines(t *testing.T) {
 		p.Update(statsAt(step))
 	}
 	require.NoError(t, p.Finish())
+	stats := "  " + formatStats(statsAt(0), 0) // TestStatsFormat checks them
 	require.Equal(t, []string{
-		"step 100/250  200.0 steps/s  ETA 750ms  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875",
-		"step 200/250  200.0 steps/s  ETA 250ms  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875",
-		"step 250/250  100.0 steps/s  ETA 0s  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875",
+		"step 100/250  200.0 steps/s  ETA 750ms" + stats,
+		"step 200/250  200.0 steps/s  ETA 250ms" + stats,
+		"step 250/250  100.0 steps/s  ETA 0s" + stats,
 		"done: 250 steps in 2s (125.0 steps/s)",
 	}, strings.Split(strings.TrimSuffix(buf.String(), "\n"), "\n"))
 }
@@ -60,11 +61,21 @@ func TestProgressPlainSparseUpdatesAndEarlyStop(t *testing.T) {
 	require.Equal(t, "run: done: 240 steps in 4s (60.0 steps/s)", lines[3])
 }
 
+// TestStatsFormat checks the statistics of the plain lines and the bar:
+// those of gan.StatsFields, each with its Digits (one fewer on the bar).
+func TestStatsFormat(t *testing.T) {
+	plain, bar := formatStats(statsAt(1), 0), formatStats(statsAt(1), -1)
+	require.True(t, strings.HasPrefix(plain, "D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875"), plain)
+	require.True(t, strings.HasPrefix(bar, "D loss 1.250  G loss 0.750  D(x) 0.62  D(G(z)) 0.38  V -1.500  diversity 0.88"), bar)
+	require.Equal(t, len(gan.StatsFields), strings.Count(plain, "  ")+1)
+}
+
 func TestFormatLineUnknownTotalAndRate(t *testing.T) {
 	s := statsAt(42)
-	require.Equal(t, "step 42  ? steps/s  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875",
+	stats := "  " + formatStats(s, 0)
+	require.Equal(t, "step 42  ? steps/s"+stats,
 		FormatLine(s, 0, 42, 0))
-	require.Equal(t, "step 42/100  ? steps/s  ETA ?  D loss 1.2500  G loss 0.7500  D(x) 0.625  D(G(z)) 0.375  V -1.5000  diversity 0.875",
+	require.Equal(t, "step 42/100  ? steps/s  ETA ?"+stats,
 		FormatLine(s, 100, 42, 0))
 	require.Contains(t, FormatLine(s, 100, 0, time.Second), "0.0 steps/s  ETA ?")
 	require.Contains(t, FormatLine(gan.Stats{Step: 10}, 100, 10, time.Second), "10.0 steps/s  ETA 9s")

@@ -90,7 +90,14 @@ func TestCurvePlotsOfTheSchema(t *testing.T) {
 		require.NotEmpty(t, p.Title)
 		require.NotEmpty(t, p.Caption)
 	}
-	require.Equal(t, []string{"losses.png", "discriminator.png", "value.png", "diversity.png"}, names)
+	var want []string // one plot per distinct Plot of the schema, in its order
+	for _, f := range gan.StatsFields {
+		if f.Plot != "" && !slices.Contains(want, f.Plot+".png") {
+			want = append(want, f.Plot+".png")
+		}
+	}
+	require.Equal(t, want, names)
+	require.Equal(t, []string{"losses.png", "discriminator.png", "value.png", "diversity.png"}, names[:4])
 	dir := t.TempDir()
 	h := testHistory(50)
 	for _, p := range CurvePlots() {

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"github.com/gogan/gogan/models"
+	"github.com/gogan/gogan/training"
 	"github.com/stretchr/testify/require"
 )
 
@@ -59,7 +60,7 @@ func TestTrainsOnAFolder(t *testing.T) {
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
 	require.Len(t, rows, 3)
-	require.Equal(t, []string{"step", "d_loss", "g_loss", "d_real", "d_fake", "v", "diversity", "seconds"}, rows[0])
+	require.Equal(t, training.StatsHeader, rows[0])
 	for _, r := range rows[1:] {
 		for _, s := range r {
 			v, err := strconv.ParseFloat(s, 64)

@@ -12,6 +12,7 @@ import (
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/models"
+	"github.com/gogan/gogan/training"
 	"github.com/stretchr/testify/require"
 )
 
@@ -24,7 +25,7 @@ func readStats(t *testing.T, path string) [][]float64 {
 	defer f.Close()
 	rows, err := csv.NewReader(f).ReadAll()
 	require.NoError(t, err)
-	require.Equal(t, []string{"step", "d_loss", "g_loss", "d_real", "d_fake", "v", "diversity", "seconds"}, rows[0])
+	require.Equal(t, training.StatsHeader, rows[0])
 	var out [][]float64
 	for _, r := range rows[1:] {
 		var vals []float64
