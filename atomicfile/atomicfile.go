@@ -15,6 +15,7 @@ import (
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 )
 
 // Write calls fill with a writer for a temporary file beside path and, if
@@ -60,4 +61,33 @@ func WriteFile(path string, data []byte) error {
 		_, err := w.Write(data)
 		return err
 	})
+}
+
+// IsTemp reports whether name (a file name, not a path) is that of a
+// temporary file Write creates: ".NAME.tmp-*".
+func IsTemp(name string) bool {
+	i := strings.LastIndex(name, ".tmp-")
+	return strings.HasPrefix(name, ".") && i > 1 && i+len(".tmp-") < len(name)
+}
+
+// CleanTemp removes the temporary files that Write left in dir when its
+// process died before renaming them (a crash, kill -9) and returns their
+// names. Only call it when no other process writes into dir: a live
+// writer's temporary file would be removed too.
+func CleanTemp(dir string) ([]string, error) {
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		return nil, fmt.Errorf("atomicfile: clean %s: %w", dir, err)
+	}
+	var removed []string
+	for _, e := range entries {
+		if !e.Type().IsRegular() || !IsTemp(e.Name()) {
+			continue
+		}
+		if err := os.Remove(filepath.Join(dir, e.Name())); err != nil {
+			return removed, fmt.Errorf("atomicfile: clean %s: %w", dir, err)
+		}
+		removed = append(removed, e.Name())
+	}
+	return removed, nil
 }

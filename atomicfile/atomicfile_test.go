@@ -36,3 +36,23 @@ func TestFailedWriteKeepsOldFileAndLeavesNoTemp(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, entries, 1, "temporary file left behind")
 }
+
+// TestCleanTempRemovesOrphans: the temporary files a killed writer left
+// are removed, and nothing else.
+func TestCleanTempRemovesOrphans(t *testing.T) {
+	dir := t.TempDir()
+	require.NoError(t, WriteFile(filepath.Join(dir, "checkpoint.gogan"), []byte("good")))
+	for _, name := range []string{".checkpoint.gogan.tmp-123", ".stats.csv.tmp-9", ".keep", "a.tmp-1", ".x.tmp-"} {
+		require.NoError(t, os.WriteFile(filepath.Join(dir, name), nil, 0o644))
+	}
+	removed, err := CleanTemp(dir)
+	require.NoError(t, err)
+	require.ElementsMatch(t, []string{".checkpoint.gogan.tmp-123", ".stats.csv.tmp-9"}, removed)
+	entries, err := os.ReadDir(dir)
+	require.NoError(t, err)
+	var left []string
+	for _, e := range entries {
+		left = append(left, e.Name())
+	}
+	require.ElementsMatch(t, []string{"checkpoint.gogan", ".keep", "a.tmp-1", ".x.tmp-"}, left)
+}

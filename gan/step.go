@@ -1,6 +1,7 @@
 package gan
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"math"
@@ -23,11 +24,33 @@ var ErrNonFinite = errors.New("non-finite value")
 // A non-finite loss or gradient stops the step with an error naming the
 // step and the statistic; the update that produced it is not applied.
 func (t *Trainer) Step(batches data.Batches) (Stats, error) {
+	return t.StepContext(context.Background(), batches)
+}
+
+// ErrPartialStep is wrapped, with ctx's error, by the error of a step
+// that StepContext abandoned between two of its discriminator updates:
+// the updates done are applied but the step is not counted, so the
+// trainer is in no step's state. Do not save it as a checkpoint; reload
+// the last one to go on exactly.
+var ErrPartialStep = errors.New("gan: step abandoned part way")
+
+// StepContext is Step, also checking ctx between the step's k
+// discriminator updates, so that a step with a large k stops soon after
+// ctx is done: it then returns an error wrapping ErrPartialStep and ctx's
+// error (see ErrPartialStep). A step that is not abandoned is exactly
+// Step's. With k = 1 there is nothing to check between.
+func (t *Trainer) StepContext(ctx context.Context, batches data.Batches) (Stats, error) {
 	if err := t.checkBatches(batches); err != nil {
 		return Stats{}, err
 	}
 	st := Stats{Step: t.step + 1}
 	for i := 0; i < t.cfg.DSteps; i++ {
+		if i > 0 {
+			if err := ctx.Err(); err != nil {
+				return st, fmt.Errorf("%w: step %d stopped after %d of %d discriminator updates: %w",
+					ErrPartialStep, st.Step, i, t.cfg.DSteps, err)
+			}
+		}
 		if err := t.updateDiscriminator(batches, &st, i == 0); err != nil {
 			return st, err
 		}

@@ -30,8 +30,10 @@ type TrainOptions struct {
 
 // Train runs steps until the step or epoch budget of opt is spent, ctx is
 // done, a hook stops it or a step fails. It returns the statistics of the
-// last step completed. Cancellation is checked between steps, so Train
-// returns within one step of ctx being cancelled, with ctx's error.
+// last step completed. Cancellation is checked between steps and between
+// the discriminator updates of a step (see StepContext), so Train returns
+// within one update of ctx being cancelled, with ctx's error (wrapped
+// with ErrPartialStep if a step was abandoned part way).
 func (t *Trainer) Train(ctx context.Context, batches data.Batches, opt TrainOptions) (Stats, error) {
 	if opt.Steps < 0 || opt.Epochs < 0 {
 		return Stats{}, fmt.Errorf("gan: train: Steps (%d) and Epochs (%d) must not be negative", opt.Steps, opt.Epochs)
@@ -48,7 +50,7 @@ func (t *Trainer) Train(ctx context.Context, batches data.Batches, opt TrainOpti
 		if err := ctx.Err(); err != nil {
 			return last, err
 		}
-		s, err := t.Step(batches)
+		s, err := t.StepContext(ctx, batches)
 		if err != nil {
 			return last, err
 		}

@@ -22,7 +22,8 @@ const (
 //   - at the start of a new run, so that there is always a last good one;
 //   - every Every steps;
 //   - at the end, also when the run was interrupted (never lose the work),
-//     but not after a failed step: the last one written stays the last
+//     but not after a failed step, nor when the interruption came inside
+//     a step (gan.ErrPartialStep): the last one written stays the last
 //     good one.
 //
 // With Resume it loads the checkpoint before training instead, and the
@@ -45,6 +46,7 @@ type Checkpointer struct {
 
 	extra json.RawMessage
 	good  bool // a checkpoint was written or loaded by this run
+	step  int  // the step of that checkpoint
 }
 
 // Record implements Callback.
@@ -65,7 +67,7 @@ func (c *Checkpointer) Record(s *State, e Event) error {
 			if _, err := s.Trainer.LoadCheckpoint(c.Path, s.Batches); err != nil {
 				return err
 			}
-			c.good = true
+			c.good, c.step = true, s.Trainer.Steps()
 			fmt.Fprintf(s.Log, "resumed from %s at step %d\n", c.Path, s.Trainer.Steps())
 		}
 	case Start:
@@ -85,6 +87,14 @@ func (c *Checkpointer) Record(s *State, e Event) error {
 			// written stays the last good one.
 			return fmt.Errorf("%w (the last good checkpoint is %s)", s.Err, c.Path)
 		}
+		if s.Interrupted && errors.Is(s.Err, gan.ErrPartialStep) {
+			// The step stopped between its discriminator updates: the
+			// trainer is in no step's state, so the last checkpoint
+			// stays, and so does the model (its discriminator is torn).
+			fmt.Fprintf(s.Log, "interrupted inside step %d: keeping the checkpoint of step %d\n",
+				s.Trainer.Steps()+1, c.step)
+			return nil
+		}
 		if s.Interrupted {
 			fmt.Fprintf(s.Log, "interrupted at step %d: saving a checkpoint\n", s.Trainer.Steps())
 		}
@@ -102,7 +112,7 @@ func (c *Checkpointer) save(s *State) error {
 	if err := s.Trainer.SaveCheckpoint(c.Path, s.Batches, c.extra); err != nil {
 		return err
 	}
-	c.good = true
+	c.good, c.step = true, s.Trainer.Steps()
 	return nil
 }
 

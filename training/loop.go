@@ -28,6 +28,11 @@
 // and returns ctx's error with Result.Interrupted set; running the same
 // loop again with Checkpointer.Resume continues it exactly.
 //
+// A command that runs in a folder claims it first with Claim, once its
+// inputs are checked: a new run then refuses a folder that holds a run
+// (or moves it aside), the folder is locked for the run's life, and the
+// temporary files of an interrupted save are removed.
+//
 // Callbacks are told in the order they are given to Run. The examples
 // mnist and images use them all, as StatsLog, Progress, Grids,
 // Checkpointer, NaNRollback, Report; their run folder holds
@@ -250,9 +255,11 @@ func isInterruption(ctx context.Context, err error) bool {
 
 // NotifyContext returns a copy of parent that is cancelled on the first
 // interrupt (Ctrl-C, os.Interrupt) or SIGTERM, so that a Loop run with it
-// stops after the current step and its callbacks save the run. After that
-// first signal the default handling is restored: a second one ends the
-// process at once. Call stop when done, as with signal.NotifyContext.
+// stops after the current step, or inside it between two discriminator
+// updates (see gan.Trainer.StepContext), and its callbacks save the run.
+// After that first signal the default handling is restored: a second one
+// ends the process at once. Call stop when done, as with
+// signal.NotifyContext.
 func NotifyContext(parent context.Context) (ctx context.Context, stop context.CancelFunc) {
 	ctx, stop = signal.NotifyContext(parent, os.Interrupt, syscall.SIGTERM)
 	go func() {

@@ -1,6 +1,7 @@
 package training
 
 import (
+	"bytes"
 	"encoding/csv"
 	"errors"
 	"fmt"
@@ -37,8 +38,8 @@ func statsHeader() []string {
 // values with 6 significant digits), written row by row, and in a
 // monitor.History for the plots (Report reads it). A new run (one that
 // starts at step 0) starts the file anew; a resumed one keeps the rows up
-// to its checkpoint's step, drops those written after it and reads them
-// back into the History; it reads a file written by an earlier version by
+// to its checkpoint's step, drops those written after it (and a last row
+// torn by a crash) and reads them back into the History; it reads a file written by an earlier version by
 // the names of its columns, a statistic it lacks being NaN in the History
 // and an empty cell in the file. A rollback (NaNRollback) drops the rows
 // after the step rolled back to, so the file has every step once, in
@@ -147,19 +148,21 @@ func formatValue(v float64) string { return strconv.FormatFloat(v, 'g', 6, 64) }
 // file's columns are found by name in its header, in any order; a column
 // of StatsHeader it lacks (a statistic added since it was written) is an
 // empty cell of the rows returned and NaN in their statistics. A missing
-// or empty file has no rows. It is an error if the header has no step
+// or empty file has no rows. A last line without its newline is the torn
+// write of a process that died while appending it (its step is after any
+// checkpoint) and is ignored. It is an error if the header has no step
 // column, repeats a column or has one that is not in StatsHeader, or if a
 // cell is not a number.
 func readStats(path string, fromStep int) ([][]string, []gan.Stats, error) {
-	f, err := os.Open(path)
+	text, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return nil, nil, nil
 	}
 	if err != nil {
 		return nil, nil, err
 	}
-	defer f.Close()
-	r := csv.NewReader(f)
+	text = text[:bytes.LastIndexByte(text, '\n')+1] // drop a torn last line
+	r := csv.NewReader(bytes.NewReader(text))
 	header, err := r.Read()
 	if err == io.EOF {
 		return nil, nil, nil

@@ -16,8 +16,13 @@
 // (stats.csv), the trained networks (model.gogan, readable with
 // models.Load), the plots and report.html, and a checkpoint
 // (checkpoint.gogan) every -checkpoint-every steps, at the end and on
-// Ctrl-C or SIGTERM: Ctrl-C stops training and still saves, and
-// -resume DIR continues the run in DIR exactly.
+// Ctrl-C or SIGTERM: Ctrl-C stops training and still saves (a second
+// Ctrl-C exits at once), and -resume DIR continues the run in DIR exactly.
+//
+// A new run refuses an -out folder that holds a run: continue it with
+// -resume, or pass -overwrite to move it aside. Nothing is written into
+// -out before the data and flags are checked, and the folder is locked
+// while the run lasts.
 package main
 
 import (
@@ -71,6 +76,9 @@ type config struct {
 	Resume string `json:"-"`
 	// StepsSet records that -steps was given, so it may extend a resumed run.
 	StepsSet bool `json:"-"`
+	// Overwrite is -overwrite: a new run into a folder that holds a run
+	// moves that run aside to OUT.old-<time> first.
+	Overwrite bool `json:"-"`
 }
 
 func parseFlags(args []string, errOut io.Writer) (config, error) {
@@ -91,6 +99,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.GridEvery, "grid-every", 500, "write a sample grid every N steps (0: only at the end)")
 	fs.IntVar(&c.LogEvery, "log-every", 50, "print statistics every N steps")
 	fs.StringVar(&c.Resume, "resume", "", "continue the run in this directory from its last checkpoint (its configuration is reused; -steps may raise the step budget)")
+	fs.BoolVar(&c.Overwrite, "overwrite", false, "start a new run even if -out holds one, moving the old run aside to OUT.old-<time> (never deleting it)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

@@ -8,7 +8,13 @@
 // (samples-NNNNNN.png, so the grids show progress), the step statistics
 // (stats.csv), the trained networks (model.gogan, readable with
 // models.Load) and, with -export N, N generated digits as an IDX3 file
-// (generated-images-idx3-ubyte). Ctrl-C stops training and still saves.
+// (generated-images-idx3-ubyte). Ctrl-C stops training and still saves;
+// a second Ctrl-C exits at once.
+//
+// A new run refuses an -out folder that holds a run: continue it with
+// -resume, or pass -overwrite to move it aside. Nothing is written into
+// -out before the data and flags are checked, and the folder is locked
+// while the run lasts.
 //
 // Without -data it reads the 10,000 digits in ../shared/data/mnist10k when
 // that folder exists, else MNIST from the user's cache, downloading it
@@ -74,6 +80,9 @@ type config struct {
 	Resume string `json:"-"`
 	// StepsSet records that -steps was given, so it may extend a resumed run.
 	StepsSet bool `json:"-"`
+	// Overwrite is -overwrite: a new run into a folder that holds a run
+	// moves that run aside to OUT.old-<time> first.
+	Overwrite bool `json:"-"`
 	// progress selects the progress display (tests force plain lines).
 	progress monitor.Mode
 }
@@ -99,6 +108,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 1000, "write a checkpoint every N steps (0: only at the end and on Ctrl-C/SIGTERM)")
 	fs.IntVar(&c.NaNRollbacks, "nan-rollback", 0, "on a NaN or Inf loss, roll back to the last checkpoint with halved learning rates, at most N times (0: stop, keeping the last good checkpoint)")
 	fs.StringVar(&c.Resume, "resume", "", "continue the run in this directory from its last checkpoint (its configuration is reused; -steps may raise the step budget)")
+	fs.BoolVar(&c.Overwrite, "overwrite", false, "start a new run even if -out holds one, moving the old run aside to OUT.old-<time> (never deleting it)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}

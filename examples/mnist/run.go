@@ -43,6 +43,9 @@ func run(ctx context.Context, c config, log io.Writer) error {
 		return err
 	}
 	fmt.Fprintf(log, "data: %d digits of %dx%d\n", digits.Len(), digits.H, digits.W)
+	if digits.Len() < c.Batch {
+		return fmt.Errorf("the data has %d digits, fewer than one batch of %d: lower -batch or use more data", digits.Len(), c.Batch)
+	}
 	gen, disc, err := newModels(c)
 	if err != nil {
 		return err
@@ -60,6 +63,12 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	}
 	fmt.Fprintf(log, "model: %s, G %d parameters, D %d parameters; loss %s, batch %d, k %d, Adam lr %g\n",
 		c.Model, gen.Params().Count(), disc.Params().Count(), loss.Name(), c.Batch, c.K, c.LR)
+	// Everything is checked: only now is the run folder touched.
+	dir, err := claim(c.Out, c.Resume != "", c.Overwrite, log)
+	if err != nil {
+		return err
+	}
+	defer dir.Release()
 
 	res, err := train(ctx, tr, data.NewLoader(digits, c.Seed), c, log)
 	if err != nil && !res.Interrupted {
@@ -103,7 +112,7 @@ func train(ctx context.Context, tr *gan.Trainer, batches data.Batches, c config,
 		&training.NaNRollback{Checkpointer: ck, Max: c.NaNRollbacks},
 		&training.Report{Dir: c.Out, Title: fmt.Sprintf("MNIST, %s GAN", c.Model), Config: c, Stats: stats, Grids: grids},
 	)
-	if ended && (err == nil || errors.Is(err, ctx.Err())) { // done or interrupted: the outputs are written
+	if ended && (err == nil || errors.Is(err, ctx.Err())) && !errors.Is(err, gan.ErrPartialStep) { // done or interrupted between steps: the outputs are written
 		fmt.Fprintf(log, "wrote %s, %s and %s in %s\n", training.ModelFile, training.CheckpointFile, monitor.ReportFile, c.Out)
 	}
 	if res.Interrupted {
@@ -160,4 +169,30 @@ func exportIDX(tr *gan.Trainer, n int, path string) error {
 		return err
 	}
 	return data.WriteIDXFile(path, idx)
+}
+
+// claim takes the run folder out for the run (see training.Claim): a new
+// run refuses a folder that holds a run unless overwrite moves it aside.
+func claim(out string, resume, overwrite bool, log io.Writer) (*training.RunDir, error) {
+	mode := training.NewRun
+	switch {
+	case resume:
+		mode = training.ResumeRun
+	case overwrite:
+		mode = training.Overwrite
+	}
+	dir, err := training.Claim(out, mode)
+	if errors.Is(err, training.ErrRunExists) {
+		return nil, fmt.Errorf("%w: continue it with -resume %s, or pass -overwrite to move it aside and start anew", err, out)
+	}
+	if err != nil {
+		return nil, err
+	}
+	if dir.Aside != "" {
+		fmt.Fprintf(log, "moved the old run in %s aside to %s\n", out, dir.Aside)
+	}
+	if len(dir.Cleaned) > 0 {
+		fmt.Fprintf(log, "removed %d temporary files of an interrupted save from %s\n", len(dir.Cleaned), out)
+	}
+	return dir, nil
 }
