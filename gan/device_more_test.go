@@ -22,7 +22,10 @@ import (
 func TestDeviceCheckpointsCrossDevices(t *testing.T) {
 	build := func(dev string) *gan.Trainer {
 		gen, disc := toyNets(t, 4, true, 0.1) // batch norm and dropout
-		tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: 16, DSteps: 2, Seed: 9, Device: dev})
+		// SGD: the batch norm makes the gradient of the bias before it
+		// rounding noise, which Adam would turn into ±lr steps that differ
+		// between any two BLAS (see dcganAgreeConfig).
+		tr, err := gan.NewTrainer(gen, disc, dcganAgreeConfig(gan.Config{BatchSize: 16, DSteps: 2, Seed: 9, Device: dev}))
 		require.NoError(t, err)
 		return tr
 	}
@@ -59,10 +62,19 @@ func TestDeviceCheckpointsCrossDevices(t *testing.T) {
 				require.LessOrEqual(t, scalarErr(v[0], v[1]), agreeTol, "%v", v)
 			}
 			require.NoError(t, second.Sync())
+			// Each tensor within 1e-5 of the larger of its own scale and 1%
+			// of the network's largest: the generator's biases before
+			// batch norm have gradients that are rounding noise, so their
+			// values are noise too (relErrScaled).
 			for i, ps := range paramsOf(ref) {
 				all0, all1 := ps.All(), paramsOf(second)[i].All()
+				var vals [][]float32
+				for _, p := range all0 {
+					vals = append(vals, p.Value.Float32s())
+				}
+				floor := floorOf(vals)
 				for k := range all0 {
-					require.LessOrEqual(t, relErr(all0[k].Value.Float32s(), all1[k].Value.Float32s()), agreeTol, all0[k].Name)
+					require.LessOrEqual(t, relErrScaled(all0[k].Value.Float32s(), all1[k].Value.Float32s(), floor), agreeTol, all0[k].Name)
 				}
 			}
 		})
@@ -75,7 +87,7 @@ func TestDeviceCheckpointsCrossDevices(t *testing.T) {
 func TestDeviceSampling(t *testing.T) {
 	run := func(dev string) *tensor.Dense {
 		gen, disc := toyNets(t, 6, true, 0)
-		tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: 16, Seed: 3, Device: dev})
+		tr, err := gan.NewTrainer(gen, disc, dcganAgreeConfig(gan.Config{BatchSize: 16, Seed: 3, Device: dev}))
 		require.NoError(t, err)
 		defer tr.Close()
 		src := data.NewSourceLoader(data.NewRing8(), 1)
