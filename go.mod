@@ -46,7 +46,6 @@ require (
 	github.com/ebitengine/purego v0.11.3
 	golang.org/x/sys v0.49.0
 	gonum.org/v1/gonum v0.11.0
-	gonum.org/v1/netlib v0.0.0-20220323200511-14de99971b2d
 	gorgonia.org/gorgonia v0.9.18
 	gorgonia.org/tensor v0.9.24
 )

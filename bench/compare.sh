@@ -7,14 +7,17 @@
 #   CONFIGS=mlp THREADS="1" bench/compare.sh
 #   STEPS_MLP=300 STEPS_DCGAN=20 bench/compare.sh
 #   OUT=/tmp/bench-raw bench/compare.sh   # keep the raw JSON lines there
+#   GOGAN_BLAS=go bench/compare.sh        # gogan on gonum's pure-Go BLAS
 #
 # Environment: CONFIGS (default "mlp dcgan"), THREADS (default "1 2"),
 # BATCH (64), STEPS_MLP / STEPS_DCGAN and WARMUP_MLP / WARMUP_DCGAN (empty:
 # the tools' defaults, 100/10 steps after 10/2 warm-up steps), PYTHON (the
 # interpreter with torch, default /usr/bin/python3), OUT (directory for
 # the raw results; default a temporary one), TAGS (build tags for
-# ganbench: TAGS=openblas builds gogan on OpenBLAS through cgo, which needs
-# Debian's libopenblas-dev).
+# ganbench, default none), GOGAN_BLAS (gogan's BLAS: by default OpenBLAS,
+# BLIS or MKL found at run time, else gonum's pure Go; GOGAN_BLAS=go forces
+# pure Go, GOGAN_BLAS=openblas fails without it; see ops.BLASEnv). The
+# BLAS gogan used is read from ganbench's JSON (its blas field).
 #
 # Every run is its own process, so each peak RSS is that run's alone. Run
 # it on an otherwise idle machine: the runs are timed by the wall clock.
@@ -31,8 +34,6 @@ BATCH=${BATCH:-64}
 PYTHON=${PYTHON:-/usr/bin/python3}
 OUT=${OUT:-$(mktemp -d /tmp/gogan-compare.XXXXXX)}
 TAGS=${TAGS:-}
-gogan_blas="gonum (pure Go)"
-case " $TAGS " in *" openblas "*) export CGO_LDFLAGS="${CGO_LDFLAGS:-} -lopenblas"; gogan_blas="OpenBLAS (-tags openblas)" ;; esac
 mkdir -p "$OUT"
 
 # JSON reads use any python3; PyTorch runs use $PYTHON.
@@ -90,7 +91,7 @@ for c in $CONFIGS; do
 		[ -z "$s" ] || { goargs+=(-steps "$s"); pyargs+=(--steps "$s"); }
 		[ -z "$w" ] || { goargs+=(-warmup "$w"); pyargs+=(--warmup "$w"); }
 		echo "gogan   $c threads $t..." >&2
-		OPENBLAS_NUM_THREADS=$t "$bin" "${goargs[@]}" >"$OUT/gogan-$c-$t.json"
+		"$bin" "${goargs[@]}" >"$OUT/gogan-$c-$t.json" # the BLAS's threads follow -threads
 		if [ $have_torch = 1 ]; then
 			echo "pytorch $c threads $t..." >&2
 			"$PYTHON" bench/pytorch/bench.py "${pyargs[@]}" >"$OUT/pytorch-$c-$t.json"
@@ -101,6 +102,8 @@ done
 mb() { "$JSONPY" -c 'import sys; print(f"{int(sys.argv[1]) / 2**20:.0f} MiB")' "$1"; }
 
 model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
+# ganbench's blas field without the thread count (the table has it).
+gogan_blas=$(field "$(ls "$OUT"/gogan-*.json | head -1)" blas | sed -E 's/, [0-9]+ threads?\)/)/')
 blas=""
 if [ $have_torch = 1 ]; then
 	f=$(ls "$OUT"/pytorch-*.json | head -1)

@@ -16,8 +16,13 @@
 // closed-form gradients; AddBias adds a per-channel bias; LeakyReLU is
 // Gorgonia's six-node composite in one op (ReLU is LeakyReLU with slope 0).
 //
-// Matrix products go through gonum's BLAS interface: pure Go by default,
-// OpenBLAS with the build tag openblas (CGO_LDFLAGS=-lopenblas).
+// Matrix products go through gonum's BLAS interface, on an optimized BLAS
+// library found at run time (OpenBLAS, BLIS or MKL, loaded with purego:
+// no cgo, no build tag) where one is installed, else on gonum's pure-Go
+// BLAS; the environment variable GOGAN_BLAS chooses (see BLASEnv), BLAS
+// names the one in use and SetBLASThreads sets its thread count, which
+// otherwise follows GOMAXPROCS. The choice applies to the whole process:
+// Gorgonia's and gonum's blas32/blas64 products too.
 //
 // Every node of these ops keeps its output tensor between runs of a
 // machine instead of allocating it anew, so, as with Gorgonia's

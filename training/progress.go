@@ -1,14 +1,18 @@
 package training
 
 import (
+	"fmt"
 	"io"
 
 	"github.com/gogan/gogan/monitor"
+	"github.com/gogan/gogan/ops"
 )
 
 // Progress shows the run's progress with a monitor.Progress: a live bar
 // (steps/s, ETA and the statistics of gan.StatsFields) on a terminal, a
-// plain line every Every steps elsewhere (see monitor.Progress).
+// plain line every Every steps elsewhere (see monitor.Progress). At the
+// start it prints one line "BLAS: ..." naming the BLAS of the CPU's
+// matrix products (ops.BLAS), unless the trainer runs on a GPU.
 type Progress struct {
 	// W receives the progress (nil: the loop's Log).
 	W io.Writer
@@ -33,6 +37,9 @@ func (p *Progress) Record(s *State, e Event) error {
 	}
 	switch e {
 	case Start:
+		if d := s.Trainer.Config().Device; d == "" || d == "cpu" || d == "host" {
+			fmt.Fprintf(w, "BLAS: %s\n", ops.BLAS()) // the CPU products' (GPU devices use cuBLAS)
+		}
 		p.p = monitor.NewProgress(w, s.Steps, monitor.ProgressOptions{Mode: p.Mode, Every: p.Every, Start: s.Start,
 			Description: p.Description})
 	case Step:

@@ -71,6 +71,7 @@ import (
 
 	"github.com/gogan/gogan/gan"
 	"github.com/gogan/gogan/models"
+	"github.com/gogan/gogan/ops"
 )
 
 // Configs lists the configurations ganbench knows, in the order it runs
@@ -157,6 +158,11 @@ type Result struct {
 	// whole device's, where nvidia-smi does not list this process).
 	GPUMemoryBytes  int64  `json:"gpu_memory_bytes"`
 	GPUMemorySource string `json:"gpu_memory_source,omitempty"`
+	// BLAS names the CPU BLAS behind the matrix products (ops.BLAS), e.g.
+	// "openblas 0.3.21 Zen (libopenblas.so.0, 2 threads)" or "gonum (pure
+	// Go)"; the environment variable GOGAN_BLAS chooses it (see
+	// ops.BLASEnv).
+	BLAS string `json:"blas"`
 }
 
 // newPair returns the generator and discriminator of a reference
@@ -318,6 +324,7 @@ func Run(opts Options) (Result, error) {
 		GoVersion:       runtime.Version(),
 		GOARCH:          runtime.GOARCH,
 		Device:          device,
+		BLAS:            ops.BLAS(),
 		DeviceName:      deviceName(tr, device),
 		GPUMemoryBytes:  gpuMem,
 		GPUMemorySource: gpuMemSource,
@@ -489,7 +496,7 @@ func resetPeakRSS() {
 
 // Text writes r as one human-readable line: the fields it has always
 // printed, then the device where it is not the CPU, then the GPU memory
-// where it was measured.
+// where it was measured, then the BLAS.
 func (r Result) Text(w io.Writer) error {
 	extra := ""
 	if r.Device != "" && r.Device != "cpu" {
@@ -497,6 +504,9 @@ func (r Result) Text(w io.Writer) error {
 	}
 	if r.GPUMemoryBytes > 0 {
 		extra += fmt.Sprintf(", GPU memory %.0f MiB (%s)", float64(r.GPUMemoryBytes)/(1<<20), r.GPUMemorySource)
+	}
+	if r.BLAS != "" {
+		extra += ", BLAS " + r.BLAS
 	}
 	_, err := fmt.Fprintf(w, "%-6s batch %d threads %d: %d steps in %.2fs: %.2f steps/s, %.0f images/s, %.0f allocs/step, %.1f MB/step, %.2f GC/step, peak RSS %.1f MB%s\n",
 		r.Config, r.Batch, r.Threads, r.Steps, r.Seconds, r.StepsPerS, r.ImagesPerS,
@@ -641,6 +651,11 @@ func run(args []string, stdout io.Writer) error {
 		return fmt.Errorf("ganbench: -max-seconds must not be negative, got %v", *maxSeconds)
 	}
 	runtime.GOMAXPROCS(*threads)
+	if err := ops.BLASError(); err != nil {
+		// GOGAN_BLAS named a library that did not load: measuring the
+		// pure-Go fallback instead would mislabel the figures.
+		return fmt.Errorf("ganbench: %w", err)
+	}
 	names, err := parseConfigs(*configs)
 	if err != nil {
 		return err

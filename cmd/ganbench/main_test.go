@@ -4,11 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"os"
+	"os/exec"
 	"path/filepath"
 	"runtime"
 	"strings"
 	"testing"
 
+	"github.com/gogan/gogan/ops"
 	"github.com/stretchr/testify/require"
 )
 
@@ -22,8 +24,12 @@ func TestJSONOutput(t *testing.T) {
 	var m map[string]any
 	require.NoError(t, json.Unmarshal([]byte(lines[0]), &m))
 	for _, k := range []string{"framework", "config", "batch", "threads", "steps", "warmup", "seconds", "steps_per_s",
-		"images_per_s", "allocs_per_step", "bytes_per_step", "gc_per_step", "peak_rss_bytes", "params", "go_version"} {
+		"images_per_s", "allocs_per_step", "bytes_per_step", "gc_per_step", "peak_rss_bytes", "params", "go_version", "blas"} {
 		require.Contains(t, m, k)
+	}
+	require.Equal(t, ops.BLAS(), m["blas"])
+	if strings.HasPrefix(m["blas"].(string), "openblas ") {
+		require.Contains(t, m["blas"], ", 1 thread)", "the BLAS's threads follow -threads")
 	}
 	require.Equal(t, "gogan", m["framework"])
 	require.Equal(t, "mlp", m["config"])
@@ -127,4 +133,21 @@ esac
 	require.Equal(t, "nvidia-smi device", src)
 	b, _ = gpuMemory("cuda")
 	require.EqualValues(t, 999<<20, b)
+}
+
+// TestBLASFailureIsFatal runs ganbench with GOGAN_BLAS naming a missing
+// library: it must fail, naming the library, instead of measuring the
+// pure-Go fallback under a wrong label.
+func TestBLASFailureIsFatal(t *testing.T) {
+	if os.Getenv("GANBENCH_TEST_CHILD") == "1" {
+		var out bytes.Buffer
+		err := run([]string{"-configs", "mlp", "-batch", "4", "-steps", "1", "-warmup", "0", "-json"}, &out)
+		require.ErrorContains(t, err, "GOGAN_BLAS=/nonexistent/libnoblas.so failed")
+		require.Empty(t, out.String())
+		return
+	}
+	cmd := exec.Command(os.Args[0], "-test.run=^TestBLASFailureIsFatal$", "-test.count=1")
+	cmd.Env = append(os.Environ(), "GANBENCH_TEST_CHILD=1", ops.BLASEnv+"=/nonexistent/libnoblas.so")
+	out, err := cmd.CombinedOutput()
+	require.NoError(t, err, "%s", out)
 }
