@@ -302,3 +302,32 @@ type GemmArgs struct {
 	C              Ptr
 	LDC            int
 }
+
+// gemmOperand is one matrix of a GemmArgs as it lies in memory.
+type gemmOperand struct {
+	name           string
+	p              Ptr
+	rows, cols, ld int
+}
+
+// operands checks g's sizes and returns its three matrices as they lie in
+// memory (op(a) is m×k: a itself is k×m when transposed), for the devices
+// to check against their buffers.
+func (g *GemmArgs) operands() ([3]gemmOperand, error) {
+	if g.M < 0 || g.N < 0 || g.K < 0 {
+		return [3]gemmOperand{}, fmt.Errorf("Gemm: negative size m=%d n=%d k=%d", g.M, g.N, g.K)
+	}
+	ar, ac := g.M, g.K
+	if g.TransA {
+		ar, ac = g.K, g.M
+	}
+	br, bc := g.K, g.N
+	if g.TransB {
+		br, bc = g.N, g.K
+	}
+	return [3]gemmOperand{
+		{"a", g.A, ar, ac, g.LDA},
+		{"b", g.B, br, bc, g.LDB},
+		{"c", g.C, g.M, g.N, g.LDC},
+	}, nil
+}

@@ -325,29 +325,17 @@ func (d *cudaDevice) Gemm(g *GemmArgs) error {
 	if g == nil {
 		return d.errorf("Gemm: nil arguments")
 	}
-	if g.M < 0 || g.N < 0 || g.K < 0 {
-		return d.errorf("Gemm: negative size m=%d n=%d k=%d", g.M, g.N, g.K)
-	}
-	ar, ac := g.M, g.K
-	if g.TransA {
-		ar, ac = g.K, g.M
-	}
-	br, bc := g.K, g.N
-	if g.TransB {
-		br, bc = g.N, g.K
-	}
-	a, err := d.gemmOperand("a", g.A, ar, ac, g.LDA)
+	ops, err := g.operands()
 	if err != nil {
-		return err
+		return d.errorf("%v", err)
 	}
-	b, err := d.gemmOperand("b", g.B, br, bc, g.LDB)
-	if err != nil {
-		return err
+	var addrs [3]cuda.DevPtr
+	for i, o := range ops {
+		if addrs[i], err = d.gemmOperand(o.name, o.p, o.rows, o.cols, o.ld); err != nil {
+			return err
+		}
 	}
-	c, err := d.gemmOperand("c", g.C, g.M, g.N, g.LDC)
-	if err != nil {
-		return err
-	}
+	a, b, c := addrs[0], addrs[1], addrs[2]
 	if g.M == 0 || g.N == 0 {
 		return nil
 	}

@@ -174,29 +174,17 @@ func (h *Host) Gemm(g *GemmArgs) error {
 	if g == nil {
 		return errors.New("gpu: host: Gemm: nil arguments")
 	}
-	if g.M < 0 || g.N < 0 || g.K < 0 {
-		return fmt.Errorf("gpu: host: Gemm: negative size m=%d n=%d k=%d", g.M, g.N, g.K)
-	}
-	ar, ac := g.M, g.K
-	if g.TransA {
-		ar, ac = g.K, g.M
-	}
-	br, bc := g.K, g.N
-	if g.TransB {
-		br, bc = g.N, g.K
-	}
-	a, err := h.gemmOperand("a", g.A, ar, ac, g.LDA)
+	ops, err := g.operands()
 	if err != nil {
-		return err
+		return fmt.Errorf("gpu: host: %w", err)
 	}
-	b, err := h.gemmOperand("b", g.B, br, bc, g.LDB)
-	if err != nil {
-		return err
+	var m [3]blas32.General
+	for i, o := range ops {
+		if m[i], err = h.gemmOperand(o.name, o.p, o.rows, o.cols, o.ld); err != nil {
+			return err
+		}
 	}
-	c, err := h.gemmOperand("c", g.C, g.M, g.N, g.LDC)
-	if err != nil {
-		return err
-	}
+	a, b, c := m[0], m[1], m[2]
 	if g.M == 0 || g.N == 0 {
 		return nil
 	}
