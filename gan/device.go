@@ -39,14 +39,14 @@ type deviceRun struct {
 	dev          gpu.Device
 	store        *gpu.Store
 	dOpts, gOpts []*gpu.Optimizer
-	dirty        bool // the device holds updates the host tensors lack
+	clamps       []gpu.Params // KClamp of every discriminator weight (Wasserstein clipping)
+	dirty        bool         // the device holds updates the host tensors lack
 }
 
 // devPass is a pass's compiled program and what a run reads back.
 type devPass struct {
 	prog  *gpu.Program
 	reads []passRead
-	norms []devNorm
 	grads [][]gpu.Ptr // per network, per learnable
 	sizes [][]int     // their element counts
 	bad   []bool      // per network: a gradient was not finite in the last run
@@ -61,13 +61,9 @@ type devPass struct {
 	// squares holds the squares of one gradient at a time, on their way
 	// to their sum in back: as many elements as the largest gradient.
 	squares gpu.Buffer
-}
-
-type devNorm struct {
-	mean, variance   gpu.Ptr
-	runMean, runVar  gpu.Buffer
-	momentum, unbias float64
-	channels         int
+	// running are the launches that fold the batch statistics into the
+	// running ones (KBNRunning), one per batch norm layer.
+	running []gpu.Params
 }
 
 // passRead is a value a step reads after a run: n's value is copied into
@@ -121,6 +117,20 @@ func newDeviceRun(t *Trainer, dev gpu.Device) (*deviceRun, error) {
 			return nil, fmt.Errorf("gan: generator optimizer: %w", err)
 		}
 		r.gOpts = append(r.gOpts, g)
+	}
+	if t.clip > 0 { // the Wasserstein loss's weight clipping, after each D update
+		for _, ts := range t.dParams {
+			bufs, err := r.buffers(ts)
+			if err != nil {
+				return nil, err
+			}
+			for _, b := range bufs {
+				var pr gpu.Params
+				pr.P[0], pr.I[0] = gpu.Ptr{Buf: b}, int32(b.Len())
+				pr.F[0], pr.F[1] = float32(-t.clip), float32(t.clip)
+				r.clamps = append(r.clamps, pr)
+			}
+		}
 	}
 	return r, nil
 }
@@ -194,8 +204,11 @@ func (r *deviceRun) compile(p *pass) error {
 		if err != nil {
 			return err
 		}
-		dp.norms = append(dp.norms, devNorm{mean: mean, variance: variance, runMean: rm, runVar: rv,
-			momentum: nm.Momentum, unbias: nm.Unbias, channels: rm.Len()})
+		var pr gpu.Params
+		pr.P[0], pr.P[1], pr.P[2], pr.P[3] = gpu.Ptr{Buf: rm}, gpu.Ptr{Buf: rv}, mean, variance
+		pr.I[0] = int32(rm.Len())
+		pr.F[0], pr.F[1] = float32(nm.Momentum), float32(nm.Unbias)
+		dp.running = append(dp.running, pr)
 	}
 	for _, gs := range p.gradNodes {
 		ptrs, sizes := make([]gpu.Ptr, len(gs)), make([]int, len(gs))
@@ -229,8 +242,47 @@ func (r *deviceRun) compile(p *pass) error {
 		return err
 	}
 	dp.backHost = make([]float32, max(1, size))
+	dp.appendReadBack()
 	p.dev = dp
 	return nil
+}
+
+// appendReadBack appends to the program the launches that gather, in
+// back, one finiteness flag and the sum of squares of every gradient and
+// a copy of every read value, so that a run ends with one download.
+func (dp *devPass) appendReadBack() {
+	back := gpu.Ptr{Buf: dp.back}
+	if dp.nGrads > 0 {
+		var fill gpu.Params
+		fill.P[0], fill.I[0] = back, int32(dp.nGrads)
+		dp.prog.Append(gpu.KFill, fill)
+	}
+	slot := 0
+	for n, gs := range dp.grads {
+		for j, g := range gs {
+			size := int32(dp.sizes[n][j])
+			var check gpu.Params
+			check.P[0], check.P[1] = back, g
+			check.I[0], check.I[1] = size, int32(slot)
+			dp.prog.Append(gpu.KCheckFinite, check)
+			var sq gpu.Params
+			sq.P[0], sq.P[1] = gpu.Ptr{Buf: dp.squares}, g
+			sq.I[0], sq.I[1] = size, int32(gpu.OpSquare)
+			dp.prog.Append(gpu.KUnary, sq)
+			var sum gpu.Params // the squares as [A=1, M=n, B=1]: one output
+			sum.P[0], sum.P[1] = gpu.Ptr{Buf: dp.back, Off: dp.nGrads + slot}, gpu.Ptr{Buf: dp.squares}
+			sum.I[0], sum.I[1], sum.I[2] = 1, size, 1
+			dp.prog.Append(gpu.KSumMid, sum)
+			slot++
+		}
+	}
+	for i, rd := range dp.reads {
+		src, size, _ := dp.prog.Value(rd.n) // checked at compile
+		var cp gpu.Params
+		cp.P[0], cp.P[1] = gpu.Ptr{Buf: dp.back, Off: dp.offsets[i]}, src
+		cp.I[0] = int32(size)
+		dp.prog.Append(gpu.KCopy, cp)
+	}
 }
 
 // runDevice runs p's program, checks its gradients and copies back the
@@ -247,40 +299,6 @@ func (t *Trainer) runDevice(p *pass) error {
 		return err
 	}
 	back := gpu.Ptr{Buf: dp.back}
-	if dp.nGrads > 0 {
-		var pr gpu.Params
-		pr.P[0], pr.I[0] = back, int32(dp.nGrads)
-		if err := r.dev.Launch(gpu.KFill, &pr); err != nil {
-			return err
-		}
-		slot := 0
-		for n, gs := range dp.grads {
-			for j, g := range gs {
-				var pr gpu.Params
-				pr.P[0], pr.P[1] = back, g
-				pr.I[0], pr.I[1] = int32(dp.sizes[n][j]), int32(slot)
-				if err := r.dev.Launch(gpu.KCheckFinite, &pr); err != nil {
-					return err
-				}
-				if err := r.squareSum(gpu.Ptr{Buf: dp.back, Off: dp.nGrads + slot}, g, dp.squares, dp.sizes[n][j]); err != nil {
-					return err
-				}
-				slot++
-			}
-		}
-	}
-	for i, rd := range dp.reads {
-		src, size, err := dp.prog.Value(rd.n)
-		if err != nil {
-			return err
-		}
-		var pr gpu.Params
-		pr.P[0], pr.P[1] = gpu.Ptr{Buf: dp.back, Off: dp.offsets[i]}, src
-		pr.I[0] = int32(size)
-		if err := r.dev.Launch(gpu.KCopy, &pr); err != nil {
-			return err
-		}
-	}
 	if err := r.dev.Download(dp.backHost, back); err != nil {
 		return err
 	}
@@ -312,32 +330,13 @@ func (t *Trainer) runDevice(p *pass) error {
 	return nil
 }
 
-// squareSum sets *dst to the sum of the squares of the n elements at x,
-// squaring them into scratch (of at least n elements) first.
-func (r *deviceRun) squareSum(dst, x gpu.Ptr, scratch gpu.Buffer, n int) error {
-	var sq gpu.Params
-	sq.P[0], sq.P[1] = gpu.Ptr{Buf: scratch}, x
-	sq.I[0], sq.I[1] = int32(n), int32(gpu.OpSquare)
-	if err := r.dev.Launch(gpu.KUnary, &sq); err != nil {
-		return err
-	}
-	var sum gpu.Params // x as [A=1, M=n, B=1]: one output
-	sum.P[0], sum.P[1] = dst, gpu.Ptr{Buf: scratch}
-	sum.I[0], sum.I[1], sum.I[2] = 1, int32(n), 1
-	return r.dev.Launch(gpu.KSumMid, &sum)
-}
-
 // applyDevice folds the batch statistics of p's last run into the
 // running ones and, unless skip, applies the device optimizers to p's
 // gradients.
 func (t *Trainer) applyDevice(p *pass, opts []*gpu.Optimizer, skip bool) error {
 	r, dp := t.dev, p.dev
-	for _, nm := range dp.norms {
-		var pr gpu.Params
-		pr.P[0], pr.P[1], pr.P[2], pr.P[3] = gpu.Ptr{Buf: nm.runMean}, gpu.Ptr{Buf: nm.runVar}, nm.mean, nm.variance
-		pr.I[0] = int32(nm.channels)
-		pr.F[0], pr.F[1] = float32(nm.momentum), float32(nm.unbias)
-		if err := r.dev.Launch(gpu.KBNRunning, &pr); err != nil {
+	for i := range dp.running {
+		if err := r.dev.Launch(gpu.KBNRunning, &dp.running[i]); err != nil {
 			return err
 		}
 	}
@@ -355,19 +354,9 @@ func (t *Trainer) applyDevice(p *pass, opts []*gpu.Optimizer, skip bool) error {
 
 // clipDevice clamps the discriminators' learnable weights on the device.
 func (t *Trainer) clipDevice() error {
-	for _, ts := range t.dParams {
-		bufs, err := t.dev.buffers(ts)
-		if err != nil {
+	for i := range t.dev.clamps {
+		if err := t.dev.dev.Launch(gpu.KClamp, &t.dev.clamps[i]); err != nil {
 			return err
-		}
-		for _, b := range bufs {
-			var pr gpu.Params
-			pr.P[0] = gpu.Ptr{Buf: b}
-			pr.I[0] = int32(b.Len())
-			pr.F[0], pr.F[1] = float32(-t.clip), float32(t.clip)
-			if err := t.dev.dev.Launch(gpu.KClamp, &pr); err != nil {
-				return err
-			}
 		}
 	}
 	return nil

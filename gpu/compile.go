@@ -290,29 +290,29 @@ func (c *compiler) node(n *G.Node) error {
 		}
 		return c.gogan(n, info, ins)
 	}
-	typ := reflect.TypeOf(op).String()
+	typ := gorgoniaOpType(op)
 	switch typ {
-	case "gorgonia.constantScalar", "*gorgonia.constantScalar", "gorgonia.constantTensor", "*gorgonia.constantTensor":
+	case "constantScalar", "constantTensor":
 		return c.constant(n)
-	case "gorgonia.reshapeOp", "*gorgonia.reshapeOp":
+	case "reshapeOp":
 		c.p.values[n] = c.p.values[ins[0]]
 		c.p.sizes[n] = c.p.sizes[ins[0]]
 		return nil
-	case "gorgonia.sizeOp", "*gorgonia.sizeOp":
+	case "sizeOp":
 		return c.size(n, op, ins)
-	case "gorgonia.elemBinOp", "*gorgonia.elemBinOp":
+	case "elemBinOp":
 		return c.binary(n, op, ins)
-	case "gorgonia.elemUnaryOp", "*gorgonia.elemUnaryOp":
+	case "elemUnaryOp":
 		return c.unary(n, op, ins)
-	case "gorgonia.linAlgBinOp", "*gorgonia.linAlgBinOp":
+	case "linAlgBinOp":
 		return c.matmul(n, op, ins)
-	case "gorgonia.sumOp", "*gorgonia.sumOp":
+	case "sumOp":
 		return c.sum(n, op, ins)
-	case "gorgonia.repeatOp", "*gorgonia.repeatOp":
+	case "repeatOp":
 		return c.repeat(n, op, ins)
-	case "gorgonia.concatOp", "*gorgonia.concatOp":
+	case "concatOp":
 		return c.concat(n, op, ins)
-	case "gorgonia.sliceOp", "*gorgonia.sliceOp":
+	case "sliceOp":
 		return c.slice(n, op, ins)
 	}
 	return c.unsupported(n, "no device kernel for op type %s", typ)
@@ -329,12 +329,13 @@ func dtypeOf(n *G.Node) (dt tensor.Dtype, ok bool) {
 	return n.Dtype(), true
 }
 
-func isReadOp(op G.Op) bool {
-	if op == nil {
-		return false
-	}
-	t := reflect.TypeOf(op).String()
-	return t == "gorgonia.readOp" || t == "*gorgonia.readOp"
+func isReadOp(op G.Op) bool { return op != nil && gorgoniaOpType(op) == "readOp" }
+
+// gorgoniaOpType names the type of one of Gorgonia's (unexported) ops,
+// pointer or not: "elemBinOp", "sumOp", ...; other types keep their
+// package ("ops.addBiasOp").
+func gorgoniaOpType(op G.Op) string {
+	return strings.TrimPrefix(strings.TrimPrefix(reflect.TypeOf(op).String(), "*"), "gorgonia.")
 }
 
 // field reads an unexported integer or slice-of-integer field of a
@@ -380,6 +381,11 @@ func (c *compiler) constant(n *G.Node) error {
 			return c.unsupported(n, "constant of type %T", d)
 		}
 	}
+	return c.constantValue(n, vals)
+}
+
+// constantValue makes vals, uploaded once, the value of n.
+func (c *compiler) constantValue(n *G.Node, vals []float32) error {
 	b, err := c.p.dev.Alloc(len(vals))
 	if err != nil {
 		return err
@@ -402,16 +408,7 @@ func (c *compiler) size(n *G.Node, op G.Op, ins []*G.Node) error {
 		}
 		val = s[axis]
 	}
-	b, err := c.p.dev.Alloc(1)
-	if err != nil {
-		return err
-	}
-	c.p.owned = append(c.p.owned, b)
-	if err := c.p.dev.Upload(Ptr{Buf: b}, []float32{float32(val)}); err != nil {
-		return err
-	}
-	c.fixedValue(n, b)
-	return nil
+	return c.constantValue(n, []float32{float32(val)})
 }
 
 var binaryOps = map[string]BinaryOp{

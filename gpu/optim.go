@@ -87,6 +87,13 @@ func (o *Optimizer) Step(grads []Ptr) error {
 		return fmt.Errorf("gpu: optimizer: %d gradients for %d parameters", len(grads), len(o.params))
 	}
 	o.steps++
+	var adamF [MaxFloats]float32 // Adam's constants of this step, bias corrections folded in
+	if o.kind == "adam" {
+		c, t := o.adam, float64(o.steps)
+		bc1, bc2 := 1-math.Pow(c.Beta1, t), 1-math.Pow(c.Beta2, t)
+		adamF = [MaxFloats]float32{float32(c.Beta1), float32(1 - c.Beta1), float32(c.Beta2), float32(1 - c.Beta2),
+			float32(c.LR / bc1), float32(1 / math.Sqrt(bc2)), float32(c.Eps)}
+	}
 	var p Params
 	for i, w := range o.params {
 		p = Params{}
@@ -95,14 +102,9 @@ func (o *Optimizer) Step(grads []Ptr) error {
 		var k Kernel
 		switch o.kind {
 		case "adam":
-			c := o.adam
-			t := float64(o.steps)
-			bc1 := 1 - math.Pow(c.Beta1, t)
-			bc2 := 1 - math.Pow(c.Beta2, t)
 			k = KAdam
 			p.P[2], p.P[3] = Ptr{Buf: o.bufs[0][i]}, Ptr{Buf: o.bufs[1][i]}
-			p.F = [MaxFloats]float32{float32(c.Beta1), float32(1 - c.Beta1), float32(c.Beta2), float32(1 - c.Beta2),
-				float32(c.LR / bc1), float32(1 / math.Sqrt(bc2)), float32(c.Eps)}
+			p.F = adamF
 		case "sgd":
 			k = KSGD
 			if len(o.bufs) > 0 {

@@ -119,6 +119,19 @@ func (p *Program) resolve(r vref) Ptr {
 	return Ptr{Buf: p.vbufs[r.id].phys, Off: r.off}
 }
 
+// Append adds a launch of k with prm at the end of the program, after
+// every node's: work on values kept at Compile (for example gathering
+// them into one buffer so that a run ends with one download), queued by
+// every Run with no further planning. prm's pointers must address kept
+// values (Value), inputs, or buffers the caller owns.
+func (p *Program) Append(k Kernel, prm Params) {
+	in := instr{k: k, p: prm}
+	for i := range in.vp {
+		in.vp[i] = noRef
+	}
+	p.instrs = append(p.instrs, in)
+}
+
 // Run copies the feeds to the device and queues every launch of the
 // program. It does not wait for them: Read, Device.Download and
 // Device.Sync do.
@@ -141,6 +154,9 @@ func (p *Program) Run() error {
 			err = p.dev.Launch(in.k, &in.p)
 		}
 		if err != nil {
+			if in.node == nil {
+				return fmt.Errorf("gpu: appended %v: %w", in.what(), err)
+			}
 			return fmt.Errorf("gpu: node %q (%v): %v: %w", in.node.Name(), in.node.Op(), in.what(), err)
 		}
 	}
