@@ -73,8 +73,12 @@
 // weights, running statistics and optimizer states within 1e-5 of each
 // tensor's scale), the buffer plan, the optimizers, and the CUDA C
 // kernels themselves, compiled for the host and run under a launch
-// emulator against the Go reference kernels (gpu/internal/emu). Only a
-// machine with an NVIDIA GPU can show that the driver accepts the PTX,
-// that the hardware's approximate exp2/log2/tanh agree within their
-// tolerances, and the speed: gpu/check.sh prepares that check.
+// emulator against the Go reference kernels (gpu/internal/emu). With a C
+// and C++ compiler, the CUDA device's whole path (OpenCUDA, the bindings,
+// the packed launch parameters) runs on a fake libcuda that executes
+// each launch with the same kernels.cu (cuda/cudatest; gan's
+// TestFakeCUDAAgrees trains through it against the CPU). Nothing in this
+// package has run on a GPU yet: only one can show that the driver
+// accepts the PTX, the real kernels, barriers and memory model, cuBLAS's
+// rounding and the speed; gpu/check.sh prepares that check.
 package gpu
