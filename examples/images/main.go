@@ -107,18 +107,9 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		return c, fmt.Errorf("unexpected arguments %v", fs.Args())
 	}
 	if c.Resume != "" {
-		var others []string
-		fs.Visit(func(f *flag.Flag) {
-			switch f.Name {
-			case "resume":
-			case "steps":
-				c.StepsSet = true
-			default:
-				others = append(others, "-"+f.Name)
-			}
-		})
-		if len(others) > 0 {
-			return c, fmt.Errorf("-resume reuses the run's configuration; drop %v", others)
+		var err error
+		if c.StepsSet, err = training.CheckResumeFlags(fs); err != nil {
+			return c, err
 		}
 		if c.Steps < 1 {
 			return c, fmt.Errorf("-steps must be positive, got %d", c.Steps)

@@ -69,7 +69,7 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	fmt.Fprintf(log, "model: DCGAN %dx%dx%d, G %d parameters, D %d parameters; batch %d, Adam lr %g\n",
 		gcfg.Channels, gcfg.ImageSize, gcfg.ImageSize, gen.Params().Count(), disc.Params().Count(), c.Batch, c.LR)
 	// Everything is checked: only now is the run folder touched.
-	dir, err := claim(c.Out, c.Resume != "", c.Overwrite, log)
+	dir, err := training.ClaimFromFlags(c.Out, c.Resume != "", c.Overwrite, log)
 	if err != nil {
 		return err
 	}
@@ -105,30 +105,4 @@ func run(ctx context.Context, c config, log io.Writer) error {
 		fmt.Fprintf(log, "continue with -resume %s\n", c.Out)
 	}
 	return err
-}
-
-// claim takes the run folder out for the run (see training.Claim): a new
-// run refuses a folder that holds a run unless overwrite moves it aside.
-func claim(out string, resume, overwrite bool, log io.Writer) (*training.RunDir, error) {
-	mode := training.NewRun
-	switch {
-	case resume:
-		mode = training.ResumeRun
-	case overwrite:
-		mode = training.Overwrite
-	}
-	dir, err := training.Claim(out, mode)
-	if errors.Is(err, training.ErrRunExists) {
-		return nil, fmt.Errorf("%w: continue it with -resume %s, or pass -overwrite to move it aside and start anew", err, out)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if dir.Aside != "" {
-		fmt.Fprintf(log, "moved the old run in %s aside to %s\n", out, dir.Aside)
-	}
-	if len(dir.Cleaned) > 0 {
-		fmt.Fprintf(log, "removed %d temporary files of an interrupted save from %s\n", len(dir.Cleaned), out)
-	}
-	return dir, nil
 }

@@ -64,7 +64,7 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	fmt.Fprintf(log, "model: %s, G %d parameters, D %d parameters; loss %s, batch %d, k %d, Adam lr %g\n",
 		c.Model, gen.Params().Count(), disc.Params().Count(), loss.Name(), c.Batch, c.K, c.LR)
 	// Everything is checked: only now is the run folder touched.
-	dir, err := claim(c.Out, c.Resume != "", c.Overwrite, log)
+	dir, err := training.ClaimFromFlags(c.Out, c.Resume != "", c.Overwrite, log)
 	if err != nil {
 		return err
 	}
@@ -169,30 +169,4 @@ func exportIDX(tr *gan.Trainer, n int, path string) error {
 		return err
 	}
 	return data.WriteIDXFile(path, idx)
-}
-
-// claim takes the run folder out for the run (see training.Claim): a new
-// run refuses a folder that holds a run unless overwrite moves it aside.
-func claim(out string, resume, overwrite bool, log io.Writer) (*training.RunDir, error) {
-	mode := training.NewRun
-	switch {
-	case resume:
-		mode = training.ResumeRun
-	case overwrite:
-		mode = training.Overwrite
-	}
-	dir, err := training.Claim(out, mode)
-	if errors.Is(err, training.ErrRunExists) {
-		return nil, fmt.Errorf("%w: continue it with -resume %s, or pass -overwrite to move it aside and start anew", err, out)
-	}
-	if err != nil {
-		return nil, err
-	}
-	if dir.Aside != "" {
-		fmt.Fprintf(log, "moved the old run in %s aside to %s\n", out, dir.Aside)
-	}
-	if len(dir.Cleaned) > 0 {
-		fmt.Fprintf(log, "removed %d temporary files of an interrupted save from %s\n", len(dir.Cleaned), out)
-	}
-	return dir, nil
 }
