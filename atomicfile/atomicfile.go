@@ -6,7 +6,8 @@
 // directory is then synced so that the rename itself survives a crash.
 //
 // It is the bottom of gogan's package graph: it imports only the standard
-// library, and every package that writes files (data, tensorfile, images,
+// library (and gogan's internal test seam writefault, itself standard
+// library only, through which tests fail or interrupt each step), and every package that writes files (data, tensorfile, images,
 // monitor, training, the examples) writes them through it.
 package atomicfile
 
@@ -16,6 +17,8 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+
+	"github.com/gogan/gogan/internal/writefault"
 )
 
 // Write calls fill with a writer for a temporary file beside path and, if
@@ -23,6 +26,9 @@ import (
 // temporary file is removed and path is left untouched.
 func Write(path string, fill func(w io.Writer) error) (err error) {
 	dir := filepath.Dir(path)
+	if err := writefault.Before(writefault.Create, path); err != nil {
+		return fmt.Errorf("atomicfile: create temporary file for %s: %w", path, err)
+	}
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".tmp-*")
 	if err != nil {
 		return fmt.Errorf("atomicfile: create temporary file for %s: %w", path, err)
@@ -33,26 +39,51 @@ func Write(path string, fill func(w io.Writer) error) (err error) {
 			os.Remove(tmp.Name())
 		}
 	}()
-	if err = fill(tmp); err != nil {
+	if err = fill(&writer{tmp, path}); err != nil {
 		return fmt.Errorf("atomicfile: write %s: %w", path, err)
 	}
-	if err = tmp.Sync(); err != nil {
+	if err = step(writefault.Sync, path, tmp.Sync); err != nil {
 		return fmt.Errorf("atomicfile: sync %s: %w", path, err)
 	}
 	if err = tmp.Chmod(0o644); err != nil {
 		return fmt.Errorf("atomicfile: chmod %s: %w", path, err)
 	}
-	if err = tmp.Close(); err != nil {
+	if err = step(writefault.Close, path, tmp.Close); err != nil {
 		return fmt.Errorf("atomicfile: close %s: %w", path, err)
 	}
-	if err = os.Rename(tmp.Name(), path); err != nil {
+	if err = step(writefault.Rename, path, func() error { return os.Rename(tmp.Name(), path) }); err != nil {
 		return fmt.Errorf("atomicfile: rename into %s: %w", path, err)
+	}
+	if writefault.Before(writefault.SyncDir, path) != nil {
+		return nil // best effort, as below
 	}
 	if d, derr := os.Open(dir); derr == nil {
 		d.Sync() // best effort: not every file system supports syncing a directory
 		d.Close()
 	}
 	return nil
+}
+
+// step runs the hook of op on path, then do if the hook let it.
+func step(op writefault.Op, path string, do func() error) error {
+	if err := writefault.Before(op, path); err != nil {
+		return err
+	}
+	return do()
+}
+
+// writer is the temporary file as fill sees it: each write goes through
+// the hook of the destination path.
+type writer struct {
+	f    *os.File
+	path string
+}
+
+func (w *writer) Write(p []byte) (int, error) {
+	if err := writefault.Before(writefault.Write, w.path); err != nil {
+		return 0, err
+	}
+	return w.f.Write(p)
 }
 
 // WriteFile atomically replaces path with data.
