@@ -3,6 +3,7 @@ package gan
 import (
 	"encoding/json"
 	"fmt"
+	"math"
 	"math/rand/v2"
 
 	"github.com/gogan/gogan/data"
@@ -179,6 +180,9 @@ func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.R
 			}
 		}
 	}
+	if err := checkFinite(f); err != nil {
+		return wrap(fmt.Errorf("%w: not saved, %s keeps its last good checkpoint", err, path))
+	}
 	if f.Meta, err = json.Marshal(info); err != nil {
 		return wrap(err)
 	}
@@ -290,6 +294,9 @@ func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMes
 	}
 
 	// Check everything first.
+	if err := checkFinite(f); err != nil {
+		return nil, wrap(fmt.Errorf("%w: the file is damaged or was saved from a diverged run; it cannot be resumed", err))
+	}
 	nets := t.networks()
 	metas := append(append([]optimizerMeta(nil), info.GOptimizers...), info.DOptimizers...)
 	if len(metas) != len(nets) {
@@ -353,4 +360,34 @@ func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMes
 		return nil, wrap(err)
 	}
 	return info.Extra, nil
+}
+
+// checkFinite returns an error naming the first tensor of f (weights,
+// buffers, optimizer states) that holds a NaN or an infinity: a
+// checkpoint holding one is no good checkpoint, so it is neither saved
+// nor loaded.
+func checkFinite(f *tensorfile.File) error {
+	for _, t := range f.Tensors {
+		i, v := -1, 0.0
+		switch d := t.Data.(type) {
+		case []float64:
+			for j, x := range d {
+				if math.IsNaN(x) || math.IsInf(x, 0) {
+					i, v = j, x
+					break
+				}
+			}
+		case []float32:
+			for j, x := range d {
+				if y := float64(x); math.IsNaN(y) || math.IsInf(y, 0) {
+					i, v = j, y
+					break
+				}
+			}
+		}
+		if i >= 0 {
+			return fmt.Errorf("%w: tensor %q holds %v at index %d", ErrNonFinite, t.Name, v, i)
+		}
+	}
+	return nil
 }
