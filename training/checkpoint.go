@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"path/filepath"
 
 	"github.com/gogan/gogan/gan"
 )
@@ -28,6 +29,13 @@ const (
 //
 // With Resume it loads the checkpoint before training instead, and the
 // run continues exactly: bit for bit the run it would have been.
+//
+// Every checkpoint also records the RunState: the run's identity, the
+// learning rates in force and the NaN rollbacks used, all restored on
+// resume. A new run draws its identity and writes it to RunFile beside
+// the checkpoint (before its first checkpoint); resuming from a
+// checkpoint whose identity is not the one RunFile names (a checkpoint
+// copied from another run) is refused, saying so.
 type Checkpointer struct {
 	// Path is the checkpoint file.
 	Path string
@@ -44,34 +52,39 @@ type Checkpointer struct {
 	// the end (gan.Trainer.Save: readable with models.Load).
 	Model string
 
-	extra json.RawMessage
-	good  bool // a checkpoint was written or loaded by this run
-	step  int  // the step of that checkpoint
+	config json.RawMessage // Config's JSON
+	run    RunState        // as last written or loaded
+	good   bool            // a checkpoint was written or loaded by this run
+	step   int             // the step of that checkpoint
 }
 
 // Record implements Callback.
 func (c *Checkpointer) Record(s *State, e Event) error {
 	switch e {
 	case Init:
-		extra, err := json.Marshal(c.Config)
+		config, err := json.Marshal(c.Config)
 		if err != nil {
 			return fmt.Errorf("training: encode configuration: %w", err)
 		}
 		if c.Config == nil {
-			extra = nil
+			config = nil
 		}
-		c.extra, c.good = extra, false
+		c.config, c.run, c.good = config, RunState{}, false
 		return mkdirFor(c.Path)
 	case Resume:
 		if c.Resume {
-			if _, err := s.Trainer.LoadCheckpoint(c.Path, s.Batches); err != nil {
-				return err
-			}
-			c.good, c.step = true, s.Trainer.Steps()
-			fmt.Fprintf(s.Log, "resumed from %s at step %d\n", c.Path, s.Trainer.Steps())
+			return c.resume(s)
 		}
 	case Start:
 		if !c.Resume {
+			id, err := newRunID()
+			if err != nil {
+				return err
+			}
+			c.run.ID = id
+			if err := writeRunFile(filepath.Dir(c.Path), id); err != nil {
+				return err
+			}
 			return c.save(s)
 		}
 	case Step:
@@ -109,10 +122,61 @@ func (c *Checkpointer) Record(s *State, e Event) error {
 }
 
 func (c *Checkpointer) save(s *State) error {
-	if err := s.Trainer.SaveCheckpoint(c.Path, s.Batches, c.extra); err != nil {
+	extra, err := c.encodeExtra(s.Trainer)
+	if err != nil {
 		return err
 	}
+	if err := s.Trainer.SaveCheckpoint(c.Path, s.Batches, extra); err != nil {
+		return err
+	}
+	c.run = *c.currentRun(s.Trainer)
 	c.good, c.step = true, s.Trainer.Steps()
+	return nil
+}
+
+// resume loads the checkpoint, checks that it is the run of its folder
+// and restores the run state: the learning rates and rollbacks used.
+func (c *Checkpointer) resume(s *State) error {
+	dir := filepath.Dir(c.Path)
+	folderID, err := readRunFile(dir)
+	if err != nil {
+		return err
+	}
+	mf, err := gan.ReadModel(c.Path)
+	if err != nil {
+		return fmt.Errorf("resume: %w", err)
+	}
+	_, st, err := splitExtra(mf.Info.Extra)
+	if err != nil {
+		return fmt.Errorf("resume: %s: %w", c.Path, err)
+	}
+	if err := checkRun(c.Path, st, folderID); err != nil {
+		return err
+	}
+	if _, err := s.Trainer.LoadCheckpoint(c.Path, s.Batches); err != nil {
+		return err
+	}
+	if st == nil { // a checkpoint written before run states: a run of its own from now on
+		id, err := newRunID()
+		if err != nil {
+			return err
+		}
+		st = c.currentRun(s.Trainer)
+		st.ID = id
+	} else if err := s.Trainer.SetLearningRates(st.GLR, st.DLR); err != nil {
+		return fmt.Errorf("resume: %s: restore the learning rates: %w", c.Path, err)
+	}
+	if folderID == "" {
+		if err := writeRunFile(dir, st.ID); err != nil {
+			return err
+		}
+	}
+	c.run = *st
+	c.good, c.step = true, s.Trainer.Steps()
+	fmt.Fprintf(s.Log, "resumed from %s at step %d\n", c.Path, s.Trainer.Steps())
+	if st.Rollbacks > 0 {
+		fmt.Fprintf(s.Log, "learning rates G %g, D %g after %d NaN rollbacks\n", st.GLR, st.DLR, st.Rollbacks)
+	}
 	return nil
 }
 
@@ -123,7 +187,11 @@ func ReadConfig(path string, cfg any) error {
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)
 	}
-	if err := json.Unmarshal(mf.Info.Extra, cfg); err != nil {
+	config, _, err := splitExtra(mf.Info.Extra)
+	if err != nil {
+		return fmt.Errorf("resume: %s: %w", path, err)
+	}
+	if err := json.Unmarshal(config, cfg); err != nil {
 		return fmt.Errorf("resume: %s holds no run configuration of this command: %w", path, err)
 	}
 	return nil
@@ -138,22 +206,22 @@ func ReadConfig(path string, cfg any) error {
 type NaNRollback struct {
 	// Checkpointer is the checkpointer whose checkpoint is reloaded.
 	Checkpointer *Checkpointer
-	// Max is the number of rollbacks allowed in a run (0: none).
+	// Max is the number of rollbacks allowed in a run (0: none), a
+	// resumed run counting those used before (the Checkpointer records
+	// them).
 	Max int
-
-	done int
 }
 
 // Record implements Callback.
 func (n *NaNRollback) Record(s *State, e Event) error {
-	if e == Init {
-		n.done = 0
-	}
-	if e != Fail || !errors.Is(s.Err, gan.ErrNonFinite) || n.done >= n.Max {
+	if e != Fail || !errors.Is(s.Err, gan.ErrNonFinite) {
 		return nil
 	}
 	if n.Checkpointer == nil {
 		return errors.New("training: NaNRollback has no Checkpointer")
+	}
+	if n.Checkpointer.run.Rollbacks >= n.Max {
+		return nil
 	}
 	if _, err := s.Trainer.LoadCheckpoint(n.Checkpointer.Path, s.Batches); err != nil {
 		return fmt.Errorf("%w; rolling back failed: %w", s.Err, err)
@@ -163,9 +231,9 @@ func (n *NaNRollback) Record(s *State, e Event) error {
 	if err := s.Trainer.SetLearningRates(gLR, dLR); err != nil {
 		return err
 	}
-	n.done++
+	n.Checkpointer.run.Rollbacks++
 	fmt.Fprintf(s.Log, "%v\nrolled back to step %d; learning rates halved to G %g, D %g (rollback %d of %d)\n",
-		s.Err, s.Trainer.Steps(), gLR, dLR, n.done, n.Max)
+		s.Err, s.Trainer.Steps(), gLR, dLR, n.Checkpointer.run.Rollbacks, n.Max)
 	s.Err = nil
 	return nil
 }

@@ -10,7 +10,9 @@
 //     them and a latent interpolation strip.
 //   - Checkpointer checkpoints atomically every N steps, at the end and
 //     when the run is interrupted, resumes a run exactly (bit for bit the
-//     run it would have been) and writes the trained model at the end.
+//     run it would have been, its learning rates and rollbacks included),
+//     refuses the checkpoint of another run, and writes the trained model
+//     at the end.
 //   - NaNRollback rolls a run whose loss or gradient turned NaN or
 //     infinite back to its last checkpoint and continues it with halved
 //     learning rates.
@@ -36,8 +38,8 @@
 // Callbacks are told in the order they are given to Run. The examples
 // mnist and images use them all, as StatsLog, Progress, Grids,
 // Checkpointer, NaNRollback, Report; their run folder holds
-// checkpoint.gogan, model.gogan, stats.csv, the samples-NNNNNN.png grids,
-// the plots and report.html.
+// checkpoint.gogan, model.gogan, stats.csv, run.json (the run's
+// identity), the samples-NNNNNN.png grids, the plots and report.html.
 package training
 
 import (
@@ -70,9 +72,11 @@ const (
 	Resume
 	// Start comes just before the first step: StatsLog opens its file,
 	// Progress starts, a Checkpointer of a new run writes its first
-	// checkpoint. A run whose step budget is already spent ends after
-	// Resume, without Start or End; so does one whose Init or Resume
-	// failed. From Start on, End always comes.
+	// checkpoint. A run whose step budget is already spent (a resumed
+	// run that had finished, or was killed while writing its outputs)
+	// gets Start and End with no Step between, so that its outputs are
+	// written whole. A run whose Init or Resume failed ends there,
+	// without Start or End. From Start on, End always comes.
 	Start
 	// Step follows every step; State.Stats holds its statistics.
 	// Returning gan.ErrStop ends training early, as if its budget were
@@ -207,9 +211,9 @@ func (l Loop) Run(ctx context.Context, tr *gan.Trainer, batches data.Batches, cb
 		return Result{Steps: tr.Steps()}, err
 	}
 	s.Start = tr.Steps()
-	if l.Steps > 0 && tr.Steps() >= l.Steps {
-		fmt.Fprintf(s.Log, "the run already has %d of %d steps\n", tr.Steps(), l.Steps)
-		return Result{Steps: tr.Steps()}, nil
+	spent := l.Steps > 0 && tr.Steps() >= l.Steps
+	if spent {
+		fmt.Fprintf(s.Log, "the run already has %d of %d steps: writing its outputs\n", tr.Steps(), l.Steps)
 	}
 	s.Began = time.Now()
 	opts := gan.TrainOptions{Epochs: l.Epochs, OnStep: func(st gan.Stats) error {
@@ -217,7 +221,7 @@ func (l Loop) Run(ctx context.Context, tr *gan.Trainer, batches data.Batches, cb
 		return send(Step)
 	}}
 	s.Err = send(Start)
-	for s.Err == nil {
+	for s.Err == nil && !spent {
 		if l.Steps > 0 {
 			opts.Steps = l.Steps - tr.Steps()
 		}
@@ -233,7 +237,9 @@ func (l Loop) Run(ctx context.Context, tr *gan.Trainer, batches data.Batches, cb
 		}
 		s.Err = send(Rollback)
 	}
-	s.Elapsed = time.Since(s.Began)
+	if !spent {
+		s.Elapsed = time.Since(s.Began)
+	}
 	s.Interrupted = s.Err != nil && isInterruption(ctx, s.Err)
 	res := Result{Steps: tr.Steps(), Trained: tr.Steps() - s.Start, Elapsed: s.Elapsed, Interrupted: s.Interrupted}
 	var endErr error

@@ -177,7 +177,7 @@ func holdsRun(dir string) ([]string, error) {
 
 func rank(name string) int {
 	switch name {
-	case CheckpointFile, StatsFile, ModelFile:
+	case CheckpointFile, StatsFile, ModelFile, RunFile:
 		return 0
 	}
 	return 1

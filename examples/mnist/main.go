@@ -155,11 +155,10 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 // loadDigits finds and reads the training digits.
 func loadDigits(ctx context.Context, dir string, log io.Writer) (*data.Images, error) {
 	if dir == "" {
-		const shared = "../shared/data/mnist10k"
-		if st, err := os.Stat(shared); err == nil && st.IsDir() {
-			dir = shared
+		if st, err := os.Stat(defaultDigits); err == nil && st.IsDir() {
+			dir = defaultDigits
 		} else {
-			fmt.Fprintf(log, "no -data given and %s not found: using MNIST from the cache\n", shared)
+			fmt.Fprintf(log, "no -data given and %s not found: using MNIST from the cache\n", defaultDigits)
 			cache, err := data.DefaultCacheDir()
 			if err != nil {
 				return nil, err

@@ -37,6 +37,11 @@ func run(ctx context.Context, c config, log io.Writer) error {
 		if c, err = resumeConfig(c); err != nil {
 			return err
 		}
+	} else {
+		var err error
+		if c, err = absData(c); err != nil {
+			return err
+		}
 	}
 	digits, err := loadDigits(ctx, c.Data, log)
 	if err != nil {
@@ -94,6 +99,9 @@ func train(ctx context.Context, tr *gan.Trainer, batches data.Batches, c config,
 		if e == training.End && !s.Failed() {
 			ended = true
 			trained := s.Trainer.Steps() - s.Start
+			if trained == 0 { // a finished run resumed: its outputs are written again
+				return nil
+			}
 			fmt.Fprintf(log, "trained %d steps in %s (%.2f steps/s)\n", trained, s.Elapsed.Round(time.Millisecond),
 				float64(trained)/s.Elapsed.Seconds())
 		}
