@@ -92,6 +92,7 @@ type Progress struct {
 	last     gan.Stats // the statistics of the last Update
 	updated  bool      // whether Update was called at all
 	printed  bool      // whether last was printed as a plain line
+	note     string    // SetNote's
 	finished bool
 	err      error
 }
@@ -186,12 +187,23 @@ func (p *Progress) Update(s gan.Stats) {
 	}
 }
 
+// SetNote shows note (e.g. a warning) at the end of the bar and of every
+// plain line from now on; "" removes it.
+func (p *Progress) SetNote(note string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.note = note
+}
+
 // describe formats the statistics shown at the end of the bar: those of
 // gan.StatsFields, each with one decimal fewer than on a plain line.
 func (p *Progress) describe(s gan.Stats) string {
 	d := formatStats(s, -1)
 	if p.opts.Description != "" {
 		d = p.opts.Description + "  " + d
+	}
+	if p.note != "" {
+		d += "  " + p.note
 	}
 	return d
 }
@@ -202,6 +214,9 @@ func (p *Progress) printLine(s gan.Stats) {
 	line := FormatLine(s, p.total, s.Step-p.lastStep, now.Sub(p.lastLine))
 	if p.opts.Description != "" {
 		line = p.opts.Description + ": " + line
+	}
+	if p.note != "" {
+		line += "  " + p.note
 	}
 	_, err := io.WriteString(p.w, line+"\n")
 	p.keep(err)

@@ -46,6 +46,8 @@ type Report struct {
 	Final *gan.Stats
 	// Figures are shown in order, each by relative reference to its file.
 	Figures []Figure
+	// Warnings are shown first, highlighted (e.g. that the run diverged).
+	Warnings []string
 	// CheckImages adds a small script that, once the page has loaded,
 	// appends <div id="image-check" data-loaded="k" data-total="n"> to the
 	// body: k of the page's n images decoded with a natural width above
@@ -62,6 +64,7 @@ type reportData struct {
 	Config      []row
 	Final       []row
 	Figures     []figureData
+	Warnings    []string
 	CheckImages bool
 }
 
@@ -83,7 +86,7 @@ func WriteReport(dir string, r Report) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("monitor: report: %s is not a directory", dir)
 	}
-	d := reportData{Title: cmp.Or(r.Title, "GAN run report"), CheckImages: r.CheckImages}
+	d := reportData{Title: cmp.Or(r.Title, "GAN run report"), Warnings: r.Warnings, CheckImages: r.CheckImages}
 	var err error
 	if d.Config, err = configRows(r.Config); err != nil {
 		return fmt.Errorf("monitor: report: config: %w", err)
@@ -234,10 +237,21 @@ td.note { color: #777; }
 figure { margin: 1.5em 0; }
 figure img { max-width: 100%; border: 1px solid #ddd; image-rendering: pixelated; }
 figcaption { color: #555; margin-top: 0.3em; }
+#warnings { background: #fff3cd; border: 1px solid #d9a400; padding: 0.2em 1em; }
 </style>
 </head>
 <body>
 <h1>{{.Title}}</h1>
+{{- if .Warnings}}
+<div id="warnings">
+<h2>Warnings</h2>
+<ul>
+{{- range .Warnings}}
+<li>{{.}}</li>
+{{- end}}
+</ul>
+</div>
+{{- end}}
 {{- if .Config}}
 <h2>Configuration</h2>
 <table id="config">

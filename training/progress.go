@@ -25,6 +25,9 @@ type Progress struct {
 	// Description is shown in front of the bar and the lines, e.g.
 	// "train".
 	Description string
+	// Divergence, if not nil, is a detector of the same loop: once it
+	// finds the run diverged, the bar and the lines end with a warning.
+	Divergence *Divergence
 
 	p *monitor.Progress
 }
@@ -43,6 +46,11 @@ func (p *Progress) Record(s *State, e Event) error {
 		p.p = monitor.NewProgress(w, s.Steps, monitor.ProgressOptions{Mode: p.Mode, Every: p.Every, Start: s.Start,
 			Description: p.Description})
 	case Step:
+		if d := p.Divergence; d != nil {
+			if d.observe(s); d.at > 0 {
+				p.p.SetNote(fmt.Sprintf("WARNING: diverged at step %d", d.at))
+			}
+		}
 		p.p.Update(s.Stats)
 	case End:
 		if p.p != nil { // nil if Start did not reach this callback

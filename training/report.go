@@ -32,6 +32,9 @@ type Report struct {
 	Grids *Grids
 	// Smooth is the moving-average window of the plots (25 if zero).
 	Smooth int
+	// Divergence, if not nil, is a detector of the same loop: its
+	// warning, if the run diverged, heads the page.
+	Divergence *Divergence
 }
 
 // Record implements Callback.
@@ -83,5 +86,9 @@ func (r *Report) write(s *State) error {
 		}
 		figs = append(figs, r.Grids.Figures()...)
 	}
-	return monitor.WriteReport(r.Dir, monitor.Report{Title: r.Title, Config: r.Config, Final: final, Figures: figs})
+	var warnings []string
+	if r.Divergence != nil && r.Divergence.Warning() != "" {
+		warnings = append(warnings, r.Divergence.Warning())
+	}
+	return monitor.WriteReport(r.Dir, monitor.Report{Title: r.Title, Config: r.Config, Final: final, Figures: figs, Warnings: warnings})
 }

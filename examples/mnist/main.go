@@ -75,6 +75,9 @@ type config struct {
 	CheckpointEvery int
 	// NaNRollbacks is -nan-rollback.
 	NaNRollbacks int
+	// DivergeLoss is -diverge-loss: training.Divergence's LossAbove (0:
+	// its default), negative for no divergence warning.
+	DivergeLoss float64 `json:"diverge_loss,omitempty"`
 	// Resume is a run directory to continue from ("" for a new run); its
 	// checkpoint supplies the configuration.
 	Resume string `json:"-"`
@@ -107,6 +110,7 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.LogEvery, "log-every", 100, "print statistics every N steps when the output is not a terminal (a terminal shows a live bar)")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 1000, "write a checkpoint every N steps (0: only at the end and on Ctrl-C/SIGTERM)")
 	fs.IntVar(&c.NaNRollbacks, "nan-rollback", 0, "on a NaN or Inf loss, roll back to the last checkpoint with halved learning rates, at most N times (0: stop, keeping the last good checkpoint)")
+	fs.Float64Var(&c.DivergeLoss, "diverge-loss", training.DefaultDivergence.LossAbove, "warn (progress line and report.html) that the run diverged when a loss stays above this in absolute value, or D's loss pinned at 0 with collapsed samples, for 20 steps in a row (negative: no warning)")
 	fs.StringVar(&c.Resume, "resume", "", "continue the run in this directory from its last checkpoint (its configuration is reused; -steps may raise the step budget)")
 	fs.BoolVar(&c.Overwrite, "overwrite", false, "start a new run even if -out holds one, moving the old run aside to OUT.old-<time> (never deleting it)")
 	if err := fs.Parse(args); err != nil {

@@ -111,14 +111,19 @@ func train(ctx context.Context, tr *gan.Trainer, batches data.Batches, c config,
 	grids := &training.Grids{Dir: c.Out, Every: c.GridEvery, Scale: 3}
 	ck := &training.Checkpointer{Path: filepath.Join(c.Out, training.CheckpointFile), Every: c.CheckpointEvery,
 		Resume: c.Resume != "", Config: c, Model: filepath.Join(c.Out, training.ModelFile)}
+	var div *training.Divergence // nil: -diverge-loss negative, no warning
+	if c.DivergeLoss >= 0 {
+		div = &training.Divergence{LossAbove: c.DivergeLoss}
+	}
 	res, err := training.Loop{Steps: c.Steps, Epochs: c.Epochs, Log: log}.Run(ctx, tr, batches,
 		stats,
-		&training.Progress{Mode: c.progress, Every: c.LogEvery, Description: "train"},
+		&training.Progress{Mode: c.progress, Every: c.LogEvery, Description: "train", Divergence: div},
 		summary,
 		grids,
 		ck,
 		&training.NaNRollback{Checkpointer: ck, Max: c.NaNRollbacks},
-		&training.Report{Dir: c.Out, Title: fmt.Sprintf("MNIST, %s GAN", c.Model), Config: c, Stats: stats, Grids: grids},
+		&training.Report{Dir: c.Out, Title: fmt.Sprintf("MNIST, %s GAN", c.Model), Config: c, Stats: stats, Grids: grids,
+			Divergence: div},
 	)
 	if ended && (err == nil || errors.Is(err, ctx.Err())) && !errors.Is(err, gan.ErrPartialStep) { // done or interrupted between steps: the outputs are written
 		fmt.Fprintf(log, "wrote %s, %s and %s in %s\n", training.ModelFile, training.CheckpointFile, monitor.ReportFile, c.Out)
