@@ -83,7 +83,20 @@ func (w *writer) Write(p []byte) (int, error) {
 	if err := writefault.Before(writefault.Write, w.path); err != nil {
 		return 0, err
 	}
-	return w.f.Write(p)
+	if len(p) < 2 || !writefault.Active() {
+		return w.f.Write(p)
+	}
+	// Under test, in two halves, so that the hook can stop a write half
+	// way through.
+	n, err := w.f.Write(p[:len(p)/2])
+	if err != nil {
+		return n, err
+	}
+	if err := writefault.Before(writefault.Midway, w.path); err != nil {
+		return n, err
+	}
+	m, err := w.f.Write(p[len(p)/2:])
+	return n + m, err
 }
 
 // WriteFile atomically replaces path with data.

@@ -76,6 +76,7 @@ func TestInjectedFaultsKeepTheGoodFile(t *testing.T) {
 		{writefault.Create, 1, "create temporary file"},
 		{writefault.Write, 1, "write"},
 		{writefault.Write, 2, "write"},
+		{writefault.Midway, 2, "write"},
 		{writefault.Sync, 1, "sync"},
 		{writefault.Close, 1, "close"},
 		{writefault.Rename, 1, "rename"},

@@ -4,6 +4,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
+	"os"
 	"path/filepath"
 
 	"github.com/gogan/gogan/gan"
@@ -15,6 +17,10 @@ const (
 	ModelFile      = "model.gogan"
 	StatsFile      = "stats.csv"
 )
+
+// ErrNoCheckpoint is wrapped by the error of a Checkpointer asked to
+// resume a run that has no checkpoint (one stopped before its first).
+var ErrNoCheckpoint = errors.New("resume: no checkpoint")
 
 // Checkpointer keeps a run's checkpoint (gan.Trainer.SaveCheckpoint:
 // weights, optimizer states, step, random states and the data's
@@ -141,6 +147,9 @@ func (c *Checkpointer) resume(s *State) error {
 	folderID, err := readRunFile(dir)
 	if err != nil {
 		return err
+	}
+	if _, err := os.Stat(c.Path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s does not exist: the run stopped before its first checkpoint; start it anew", ErrNoCheckpoint, c.Path)
 	}
 	mf, err := gan.ReadModel(c.Path)
 	if err != nil {

@@ -17,6 +17,7 @@ import (
 
 	"github.com/gogan/gogan/atomicfile"
 	"github.com/gogan/gogan/gan"
+	"github.com/gogan/gogan/internal/writefault"
 	"github.com/gogan/gogan/monitor"
 )
 
@@ -70,6 +71,9 @@ func (l *StatsLog) Record(s *State, e Event) error {
 		return l.open(s.Trainer.Steps())
 	case Step:
 		l.hist.Add(s.Stats)
+		if err := writefault.Before(writefault.Append, l.Path); err != nil {
+			return fmt.Errorf("training: write stats: %w", err)
+		}
 		l.w.Write(formatRow(s.Stats, time.Since(s.Began).Seconds()))
 		l.w.Flush() // a checkpoint written after this step finds its rows on disk
 		if err := l.w.Error(); err != nil {

@@ -15,9 +15,10 @@ type Op int
 
 // The operations a hook is told about, in the order atomicfile.Write
 // does them: Create (the temporary file), Write (each write into it,
-// any number of times), Sync, Close, Rename (over the destination), then
-// SyncDir (the directory); Append is a write appended to an existing
-// file in place (a run's stats.csv).
+// any number of times) and, while a hook is set, Midway (half of that
+// write's bytes are in the file), Sync, Close, Rename (over the
+// destination), then SyncDir (the directory); Append is a write appended
+// to an existing file in place (a run's stats.csv).
 const (
 	Create Op = iota
 	Write
@@ -26,9 +27,10 @@ const (
 	Rename
 	SyncDir
 	Append
+	Midway
 )
 
-var opNames = [...]string{"create", "write", "sync", "close", "rename", "syncdir", "append"}
+var opNames = [...]string{"create", "write", "sync", "close", "rename", "syncdir", "append", "midway"}
 
 // String returns the operation's name, e.g. "rename".
 func (o Op) String() string {
@@ -60,6 +62,13 @@ func Set(h Hook) (restore func()) {
 		hook = old
 		mu.Unlock()
 	}
+}
+
+// Active reports whether a hook is set.
+func Active() bool {
+	mu.Lock()
+	defer mu.Unlock()
+	return hook != nil
 }
 
 // Before calls the hook, if any, for op on path and returns its error.
