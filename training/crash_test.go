@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -145,10 +146,15 @@ func waitChild(t *testing.T, cmd *exec.Cmd, out *bytes.Buffer, what string) bool
 
 // resumeToEnd resumes the run in dir to its end in this process, as
 // -resume does; a run killed before its first checkpoint cannot resume:
-// that is refused, saying so, and the run is started anew.
+// that is refused, saying so, and the run is started anew (as it is if
+// it was killed before it made its folder).
 func resumeToEnd(t *testing.T, dir, what string) {
 	t.Helper()
 	var log bytes.Buffer
+	if _, err := os.Stat(dir); errors.Is(err, fs.ErrNotExist) { // killed before it made its folder
+		require.NoError(t, crashRun(dir, training.NewRun, &log), "%s: %s", what, log.String())
+		return
+	}
 	err := crashRun(dir, training.ResumeRun, &log)
 	if errors.Is(err, training.ErrNoCheckpoint) {
 		require.ErrorContains(t, err, "the run stopped before its first checkpoint")

@@ -4,13 +4,16 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"math"
 	"os"
 	"path/filepath"
+	"strings"
 	"testing"
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
 	"github.com/gogan/gogan/monitor"
+	"github.com/gogan/gogan/tensorfile"
 	"github.com/gogan/gogan/training"
 	"github.com/stretchr/testify/require"
 )
@@ -107,4 +110,36 @@ func snapshotDir(t *testing.T, dir string) map[string]string {
 		files[e.Name()] = string(b)
 	}
 	return files
+}
+
+// TestResumeRefusesANonFiniteCheckpoint: a checkpoint whose weights hold
+// a NaN (checksum intact) is refused when resuming, naming the tensor,
+// instead of loading and failing at the first step with an error that
+// calls it "the last good checkpoint".
+func TestResumeRefusesANonFiniteCheckpoint(t *testing.T) {
+	out := t.TempDir()
+	_, _, err := runIn(t, out, &poisoned{}, 6, false, 0)
+	require.NoError(t, err)
+	path := filepath.Join(out, training.CheckpointFile)
+	f, err := tensorfile.ReadFile(path)
+	require.NoError(t, err)
+	var name string
+	for _, ten := range f.Tensors {
+		if !strings.HasPrefix(ten.Name, "generator/") {
+			continue
+		}
+		switch d := ten.Data.(type) {
+		case []float32:
+			d[0], name = float32(math.NaN()), ten.Name
+		case []float64:
+			d[0], name = math.NaN(), ten.Name
+		}
+		break
+	}
+	require.NotEmpty(t, name)
+	require.NoError(t, tensorfile.WriteFile(path, f))
+	_, _, err = runIn(t, out, &poisoned{}, 10, true, 0)
+	require.ErrorIs(t, err, gan.ErrNonFinite)
+	require.ErrorContains(t, err, name)
+	require.NotContains(t, err.Error(), "last good checkpoint")
 }
