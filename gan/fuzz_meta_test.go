@@ -12,6 +12,7 @@ import (
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
+	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/tensorfile"
 )
 
@@ -117,7 +118,9 @@ func FuzzCheckpointMeta(f *testing.F) {
 }
 
 // FuzzCheckpointSpec mutates the generator's and the discriminator's
-// specs inside a valid checkpoint's metadata (checksum fixed up).
+// specs inside a valid checkpoint's metadata (checksum fixed up), which
+// LoadCheckpoint and models.Load (which builds the networks they
+// describe) read.
 func FuzzCheckpointSpec(f *testing.F) {
 	mf.init(f)
 	var obj map[string]json.RawMessage
@@ -138,5 +141,43 @@ func FuzzCheckpointSpec(f *testing.F) {
 			return // not JSON: the spec cannot be stored as one
 		}
 		mf.load(t, meta)
+		if !smallNumbers(gen) || !smallNumbers(disc) {
+			return // networks too large to build in a fuzzing worker
+		}
+		// The networks the specs describe are built and the weights
+		// restored into them (a checkpoint is also a model file): it
+		// must fail or succeed, never panic.
+		models.Load(mf.path)
 	})
+}
+
+// smallNumbers reports whether every number in the JSON text b is at most
+// 256 in absolute value (or b is not JSON): a spec whose sizes fit in a
+// fuzzing worker's memory.
+func smallNumbers(b []byte) bool {
+	var v any
+	if json.Unmarshal(b, &v) != nil {
+		return true
+	}
+	var walk func(any) bool
+	walk = func(v any) bool {
+		switch v := v.(type) {
+		case float64:
+			return math.Abs(v) <= 256
+		case []any:
+			for _, x := range v {
+				if !walk(x) {
+					return false
+				}
+			}
+		case map[string]any:
+			for _, x := range v {
+				if !walk(x) {
+					return false
+				}
+			}
+		}
+		return true
+	}
+	return walk(v)
 }
