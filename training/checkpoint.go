@@ -18,8 +18,9 @@ const (
 	StatsFile      = "stats.csv"
 )
 
-// ErrNoCheckpoint is wrapped by the error of a Checkpointer asked to
-// resume a run that has no checkpoint (one stopped before its first).
+// ErrNoCheckpoint is wrapped by the errors of a Checkpointer asked to
+// resume, and of ReadConfig, when the run has no checkpoint (it stopped
+// before its first).
 var ErrNoCheckpoint = errors.New("resume: no checkpoint")
 
 // Checkpointer keeps a run's checkpoint (gan.Trainer.SaveCheckpoint:
@@ -148,8 +149,8 @@ func (c *Checkpointer) resume(s *State) error {
 	if err != nil {
 		return err
 	}
-	if _, err := os.Stat(c.Path); errors.Is(err, fs.ErrNotExist) {
-		return fmt.Errorf("%w: %s does not exist: the run stopped before its first checkpoint; start it anew", ErrNoCheckpoint, c.Path)
+	if err := checkpointExists(c.Path); err != nil {
+		return err
 	}
 	mf, err := gan.ReadModel(c.Path)
 	if err != nil {
@@ -189,9 +190,21 @@ func (c *Checkpointer) resume(s *State) error {
 	return nil
 }
 
+// checkpointExists returns an error wrapping ErrNoCheckpoint if there is
+// no checkpoint at path.
+func checkpointExists(path string) error {
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("%w: %s does not exist: the run stopped before its first checkpoint; start it anew", ErrNoCheckpoint, path)
+	}
+	return nil
+}
+
 // ReadConfig reads the configuration a Checkpointer saved in the checkpoint
 // at path into cfg (a pointer), to resume a run with it.
 func ReadConfig(path string, cfg any) error {
+	if err := checkpointExists(path); err != nil {
+		return err
+	}
 	mf, err := gan.ReadModel(path)
 	if err != nil {
 		return fmt.Errorf("resume: %w", err)

@@ -22,6 +22,9 @@ import (
 func resumeConfig(c config) (config, error) {
 	var saved config
 	if err := training.ReadConfig(filepath.Join(c.Resume, training.CheckpointFile), &saved); err != nil {
+		if errors.Is(err, training.ErrNoCheckpoint) {
+			return c, fmt.Errorf("%w (with -overwrite)", err)
+		}
 		return c, err
 	}
 	saved.Resume, saved.Out = c.Resume, c.Resume

@@ -42,3 +42,15 @@ func TestResumeFromAnotherDirectoryFindsTheData(t *testing.T) {
 	require.NotContains(t, log.String(), "from the cache")
 	require.Len(t, readStats(t, filepath.Join(out, training.StatsFile)), 6)
 }
+
+// TestResumeBeforeTheFirstCheckpoint: -resume of a run killed before its
+// first checkpoint says so and how to start anew.
+func TestResumeBeforeTheFirstCheckpoint(t *testing.T) {
+	out := t.TempDir()
+	require.NoError(t, os.WriteFile(filepath.Join(out, training.StatsFile), []byte("step\n"), 0o644))
+	c, err := parseFlags([]string{"-resume", out}, io.Discard)
+	require.NoError(t, err)
+	err = run(context.Background(), c, io.Discard)
+	require.ErrorIs(t, err, training.ErrNoCheckpoint)
+	require.ErrorContains(t, err, "the run stopped before its first checkpoint; start it anew (with -overwrite)")
+}
