@@ -36,6 +36,8 @@ func run(ctx context.Context, c config, log io.Writer) error {
 		if c, err = resumeConfig(c); err != nil {
 			return err
 		}
+	} else if abs, err := filepath.Abs(c.Data); err == nil {
+		c.Data = abs // recorded in the checkpoint: -resume works from any directory
 	}
 	skipped := 0
 	imgs, err := data.LoadImageDir(c.Data, data.ImageDirOptions{
