@@ -261,10 +261,14 @@ func loadImage(r io.ReadSeeker, sniff bool, size int, gray bool, dst []uint8) er
 // 0..255: one luma row if gray, else R, G and B rows.
 func sourceRow(img image.Image, y int, gray bool, rows [][]float64) {
 	b := img.Bounds()
-	if g, ok := img.(*image.Gray); ok && gray {
+	if g, ok := img.(*image.Gray); ok {
+		// What the general case computes, without an interface call a
+		// pixel: color.Gray's RGBA is Y·0x101 in each channel.
 		pix := g.Pix[g.PixOffset(b.Min.X, b.Min.Y+y):]
-		for x := range rows[0] {
-			rows[0][x] = float64(pix[x])
+		for _, row := range rows {
+			for x := range row {
+				row[x] = float64(pix[x])
+			}
 		}
 		return
 	}

@@ -47,8 +47,8 @@ type SizeError struct {
 
 // Error says what needs how much, the limit, and how to raise it.
 func (e *SizeError) Error() string {
-	return fmt.Sprintf("%s needs %s, more than the data memory limit of %s (%s; raise it with the environment variable %s, e.g. %s=%d, or data.MaxBytes)",
-		e.What, FormatBytes(e.Need), FormatBytes(e.Limit), ErrTooLarge, MaxBytesEnv, MaxBytesEnv, roundUpBytes(e.Need))
+	return fmt.Sprintf("%s needs %s, more than the data memory limit of %s (raise it with the environment variable %s, e.g. %s=%d, or data.MaxBytes)",
+		e.What, FormatBytes(e.Need), FormatBytes(e.Limit), MaxBytesEnv, MaxBytesEnv, roundUpBytes(e.Need))
 }
 
 // Unwrap returns ErrTooLarge.

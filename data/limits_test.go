@@ -70,7 +70,7 @@ func TestCheckBytes(t *testing.T) {
 	var se *SizeError
 	require.True(t, errors.As(err, &se))
 	require.Equal(t, SizeError{What: "IDX ubyte [1001]", Need: 1001, Limit: 1000}, *se)
-	require.EqualError(t, err, "IDX ubyte [1001] needs 1001 B, more than the data memory limit of 1000 B (larger than the data memory limit; raise it with the environment variable GOGAN_MAX_DATA_BYTES, e.g. GOGAN_MAX_DATA_BYTES=1100, or data.MaxBytes)")
+	require.EqualError(t, err, "IDX ubyte [1001] needs 1001 B, more than the data memory limit of 1000 B (raise it with the environment variable GOGAN_MAX_DATA_BYTES, e.g. GOGAN_MAX_DATA_BYTES=1100, or data.MaxBytes)")
 	require.ErrorIs(t, CheckBytes("x", -1), ErrTooLarge) // overflowed
 	require.ErrorIs(t, CheckCount("x", 1<<62, 4), ErrTooLarge)
 	require.NoError(t, CheckCount("x", 250, 4))
@@ -329,4 +329,29 @@ func FuzzLoadImage(f *testing.F) {
 			require.LessOrEqual(t, int64(cfg.Width)*int64(cfg.Height), int64(1<<16))
 		}
 	})
+}
+
+// The row converter's shortcut for gray images gives what the general
+// path gives for the same pixels stored as NRGBA, in gray and in RGB, when
+// downscaling and when upscaling.
+func TestGrayRowsMatchGeneralPath(t *testing.T) {
+	g := grayRamp(7, 5)
+	n := image.NewNRGBA(g.Bounds())
+	for y := 0; y < 5; y++ {
+		for x := 0; x < 7; x++ {
+			n.Set(x, y, g.At(x, y))
+		}
+	}
+	for _, size := range []int{3, 9} {
+		for _, gray := range []bool{false, true} {
+			c := 3
+			if gray {
+				c = 1
+			}
+			a, b := make([]uint8, c*size*size), make([]uint8, c*size*size)
+			resizeInto(g, size, gray, a)
+			resizeInto(n, size, gray, b)
+			require.Equal(t, b, a, "size %d gray %v", size, gray)
+		}
+	}
 }
