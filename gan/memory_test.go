@@ -65,6 +65,8 @@ func TestCheckMemory(t *testing.T) {
 	require.ErrorIs(t, err, data.ErrTooLarge)
 	require.ErrorContains(t, err, "gan: training with a batch of 100000000 needs ")
 	require.ErrorContains(t, err, "; or lower the batch size")
+	// On a CUDA device the values are in the device's memory: not checked.
+	require.NoError(t, gan.CheckMemory(gens, discs, gan.Config{BatchSize: 100_000_000, Device: "cuda:0"}))
 
 	old := data.MaxBytes
 	t.Cleanup(func() { data.MaxBytes = old })
