@@ -4,6 +4,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"math"
+	"os"
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
@@ -184,4 +185,15 @@ func bytesOf(values float64, elem int) int64 {
 		return math.MaxInt64
 	}
 	return int64(b)
+}
+
+// checkFileSize checks, before the file is read whole, that the model file
+// at path fits the memory limit of data.MemoryLimit. A file that cannot be
+// stat'ed is left to the reader, which names the problem.
+func checkFileSize(path string) error {
+	st, err := os.Stat(path)
+	if err != nil || !st.Mode().IsRegular() {
+		return nil
+	}
+	return data.CheckBytes(fmt.Sprintf("model file of %d bytes", st.Size()), st.Size())
 }

@@ -1,7 +1,9 @@
 package models
 
 import (
+	"encoding/binary"
 	"encoding/json"
+	"os"
 	"path/filepath"
 	"runtime"
 	"testing"
@@ -126,8 +128,10 @@ func TestLoadRefusesSpecLargerThanWeights(t *testing.T) {
 	require.ErrorContains(t, err, "of 8749 values (34.18 KiB), but the file holds 7864 for it")
 }
 
-// A spec that matches its weights but needs more than the memory limit is
-// refused with the limit's error.
+// A spec that matches its weights in number but needs more than the
+// memory limit is refused with the limit's error: here a spec edited to
+// float64 asks for twice the bytes of the float32 weights, which the file
+// check let through.
 func TestLoadRefusesSpecOverLimit(t *testing.T) {
 	gcfg, dcfg := ReferenceMLP()
 	gen, err := NewMLPGenerator(gcfg, 1)
@@ -136,13 +140,42 @@ func TestLoadRefusesSpecOverLimit(t *testing.T) {
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "model.gogan")
 	require.NoError(t, gan.SaveModel(path, gen, disc, gan.ModelInfo{}))
+	editSpec(t, path, func(cfg map[string]any) { cfg["dtype"] = "float64" })
+	st, err := os.Stat(path)
+	require.NoError(t, err)
 	old := data.MaxBytes
 	t.Cleanup(func() { data.MaxBytes = old })
-	data.MaxBytes = 1 << 20 // G: 100·256+256 + 256·512+512 + 512·784+784 = 559,632 values, 2.1 MiB
+	// G: 100·256+256 + 256·512+512 + 512·784+784 = 559,632 values, 8 bytes
+	// each: 4,477,056 bytes, more than the file of both networks in float32.
+	require.Less(t, st.Size(), int64(4_477_056))
+	data.MaxBytes = st.Size()
 	_, _, _, err = Load(path)
 	require.ErrorIs(t, err, data.ErrTooLarge)
-	require.ErrorContains(t, err, "models: load "+path+": generator mlp-generator of 559632 values needs 2.135 MiB, more than the data memory limit of 1 MiB")
-	data.MaxBytes = 3 << 20
+	require.ErrorContains(t, err, "models: load "+path+": generator mlp-generator of 559632 values needs 4.27 MiB, more than the data memory limit of")
+	data.MaxBytes = 4_477_056
 	_, _, _, err = Load(path)
+	require.ErrorContains(t, err, "has type []float32 in the file, []float64 in the network") // past the checks
+}
+
+// A model file larger than the memory limit is refused before it is read:
+// a 3 GB sparse file whose header declares its size costs nothing.
+func TestLoadRefusesFileOverLimit(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "huge.gogan")
+	f, err := os.Create(path)
 	require.NoError(t, err)
+	const size, prefix, trailer, hlen = 3_000_000_000, 24, 40, 2
+	hdr := append([]byte("GOGANCK\x00"), binary.LittleEndian.AppendUint32(nil, tensorfile.Version)...)
+	hdr = binary.LittleEndian.AppendUint32(hdr, hlen)
+	hdr = binary.LittleEndian.AppendUint64(hdr, size-prefix-hlen-trailer)
+	_, err = f.Write(hdr)
+	require.NoError(t, err)
+	require.NoError(t, f.Truncate(size))
+	require.NoError(t, f.Close())
+	var before, after runtime.MemStats
+	runtime.ReadMemStats(&before)
+	_, _, _, err = Load(path)
+	runtime.ReadMemStats(&after)
+	require.ErrorIs(t, err, data.ErrTooLarge)
+	require.ErrorContains(t, err, "models: load "+path+": model file of 3000000000 bytes needs 2.794 GiB, more than the data memory limit of 1 GiB")
+	require.Less(t, after.TotalAlloc-before.TotalAlloc, uint64(1<<20))
 }
