@@ -45,6 +45,9 @@ func run(ctx context.Context, c config, log io.Writer) error {
 			fmt.Fprintf(log, "skipping %s: %v\n", path, err)
 		},
 	})
+	if errors.Is(err, data.ErrTooLarge) {
+		return fmt.Errorf("%w; -limit N loads only the first N images", err)
+	}
 	if err != nil {
 		return err
 	}
