@@ -355,3 +355,16 @@ func TestGrayRowsMatchGeneralPath(t *testing.T) {
 		}
 	}
 }
+
+// A data set of many tiny samples whose shuffled order (8 bytes a sample)
+// does not fit the limit gets a Loader whose Next says so.
+func TestLoaderOrderLimit(t *testing.T) {
+	m, err := NewImages(1, 1, 1, make([]uint8, 1000), nil)
+	require.NoError(t, err)
+	setMaxBytes(t, 8000)
+	require.NoError(t, NewLoader(m, 1).Next(make([]float32, 10)))
+	setMaxBytes(t, 7999)
+	err = NewLoader(m, 1).Next(make([]float32, 10))
+	require.ErrorIs(t, err, ErrTooLarge)
+	require.ErrorContains(t, err, "data: the shuffled order of 1000 samples needs 7.812 KiB")
+}

@@ -103,14 +103,22 @@ func TestExportAndBatchCheckedBeforeTraining(t *testing.T) {
 		t.Skipf("real MNIST digits not found at %s: %v", sharedDigits, err)
 	}
 	base := config{Data: sharedDigits, Model: "mlp", Steps: 1, Batch: 8, Loss: "nonsaturating", K: 1, LR: 2e-4, Seed: 1, LogEvery: 1}
+	otherShape := t.TempDir()
+	images, err := data.NewIDXUint8(make([]uint8, 10*32*32), 10, 32, 32)
+	require.NoError(t, err)
+	require.NoError(t, data.WriteIDXFile(filepath.Join(otherShape, "train-images-idx3-ubyte"), images))
+	labels, err := data.NewIDXUint8(make([]uint8, 10), 10)
+	require.NoError(t, err)
+	require.NoError(t, data.WriteIDXFile(filepath.Join(otherShape, "train-labels-idx1-ubyte"), labels))
 	for want, edit := range map[string]func(c *config){
 		"-export 1000000000: the IDX file of 1000000000 samples of [1 28 28] needs 730.2 GiB, more than the data memory limit of 1 GiB": func(c *config) {
 			c.Export = 1_000_000_000
 		},
-		"; the file must fit the limit to be read back (lower -export)":    func(c *config) { c.Export = 1_000_000_000 },
-		"-export 5000000000: an IDX file holds at most 4294967295 samples": func(c *config) { c.Export = 5_000_000_000 },
-		"-batch 5000: gan: training with a batch of 5000 needs":            func(c *config) { c.Model, c.Batch = "dcgan", 5000 },
-		"the data has 10000 digits, fewer than one batch of 100000000":     func(c *config) { c.Batch = 100_000_000 },
+		"; the file must fit the limit to be read back (lower -export)":     func(c *config) { c.Export = 1_000_000_000 },
+		"-export 5000000000: an IDX file holds at most 4294967295 samples":  func(c *config) { c.Export = 5_000_000_000 },
+		"-batch 5000: gan: training with a batch of 5000 needs":             func(c *config) { c.Model, c.Batch = "dcgan", 5000 },
+		"the data has 10000 digits, fewer than one batch of 100000000":      func(c *config) { c.Batch = 100_000_000 },
+		"the data's images have shape [1 32 32], the mlp model's [1 28 28]": func(c *config) { c.Data = otherShape },
 	} {
 		c := base
 		c.Out = filepath.Join(t.TempDir(), "out")

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gogan/gogan/data"
@@ -49,6 +50,9 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	gen, disc, err := newModels(c)
 	if err != nil {
 		return err
+	}
+	if !slices.Equal(digits.Shape(), gen.SampleShape()) {
+		return fmt.Errorf("the data's images have shape %v, the %s model's %v", digits.Shape(), c.Model, gen.SampleShape())
 	}
 	if err := checkExport(c.Export, gen.SampleShape()); err != nil {
 		return err
