@@ -14,6 +14,7 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
@@ -67,9 +68,11 @@ type ImageDirOptions struct {
 // the nearest byte and kept as bytes (Images.Bytes), which map to
 // [-1, 1] as v/127.5 − 1.
 //
-// The loaded images must fit in the data memory limit (see MemoryLimit): a
-// folder that holds more ends in an error wrapping ErrTooLarge that says
-// how much it needs; load fewer with opt.Limit or raise the limit.
+// The headers of the files are read first, so the images are counted and
+// their memory, which must fit in the data memory limit (see MemoryLimit),
+// is allocated once, before any is decoded: a folder that holds more ends
+// in an error wrapping ErrTooLarge that says how much it needs; load fewer
+// with opt.Limit or raise the limit.
 //
 // A file that cannot be read or decoded is skipped and reported to
 // opt.OnSkip, or, with opt.Strict, ends loading with an error naming it.
@@ -100,31 +103,54 @@ func LoadImageDir(dir string, opt ImageDirOptions) (*Images, error) {
 	if err := CheckCount(fmt.Sprintf("one %d×%d×%d image", c, opt.Size, opt.Size), 1, int64(sample)); err != nil {
 		return nil, fmt.Errorf("data: load images from %s: %w", dir, err)
 	}
-	// Room for every candidate file, as far as the limit allows: the
-	// slice is allocated once, not grown.
-	limit, err := MemoryLimit()
-	if err != nil {
+	// First read each file's header only, so that the images are counted,
+	// and their memory checked against the limit, before any is decoded;
+	// the pixels are then allocated once, to size.
+	headers := make([]error, len(paths)) // nil: the header of an image to load
+	good, examined := 0, 0
+	for i, path := range paths {
+		if opt.Limit > 0 && good == opt.Limit {
+			break
+		}
+		headers[i] = checkImageFile(path)
+		examined = i + 1
+		if headers[i] == nil {
+			good++
+		}
+	}
+	tooMany := func(n int) error {
+		err := CheckCount(fmt.Sprintf("loading %d images of %d×%d×%d", n, c, opt.Size, opt.Size), int64(n), int64(sample))
+		if err != nil {
+			return fmt.Errorf("data: load images from %s: %w; or load fewer images (ImageDirOptions.Limit)", dir, err)
+		}
+		return nil
+	}
+	if err := tooMany(good); err != nil {
 		return nil, err
 	}
-	want := int64(len(paths))
-	if opt.Limit > 0 {
-		want = min(want, int64(opt.Limit))
-	}
-	pixels := make([]uint8, 0, min(want, limit/int64(sample))*int64(sample))
+	pixels := make([]uint8, 0, good*sample)
 	n, skipped := 0, 0
 	var firstSkip error
-	for _, path := range paths {
+	for i, path := range paths {
 		if opt.Limit > 0 && n == opt.Limit {
 			break
 		}
-		if len(pixels)+sample > cap(pixels) {
-			err := CheckCount(fmt.Sprintf("loading %d or more %d×%d×%d images", n+1, c, opt.Size, opt.Size), int64(n+1), int64(sample))
-			return nil, fmt.Errorf("data: load images from %s: %w; or load fewer images (ImageDirOptions.Limit)", dir, err)
+		err := headers[i]
+		if i >= examined || err == nil {
+			if len(pixels)+sample > cap(pixels) {
+				// Only if files change while they are loaded: the
+				// headers counted leave room for every image.
+				if err := tooMany(n + 1); err != nil {
+					return nil, err
+				}
+				pixels = slices.Grow(pixels, sample)
+			}
+			pixels = pixels[:len(pixels)+sample]
+			if err = loadImageFile(path, opt.Size, opt.Gray, pixels[n*sample:]); err != nil {
+				pixels = pixels[:n*sample]
+			}
 		}
-		pixels = pixels[:len(pixels)+sample]
-		err := loadImageFile(path, opt.Size, opt.Gray, pixels[n*sample:])
 		if err != nil {
-			pixels = pixels[:n*sample]
 			if errors.Is(err, errNotImage) {
 				continue
 			}
@@ -211,6 +237,38 @@ func looksLikeImage(head []byte) bool {
 // maxImagePixels is MaxImagePixels, lowered by the fuzz test.
 var maxImagePixels int64 = MaxImagePixels
 
+// checkImageFile reads the header of the image file at path: see
+// imageHeader.
+func checkImageFile(path string) error {
+	f, err := os.Open(path)
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	_, _, err = imageHeader(bufio.NewReader(f), !hasImageExt(path))
+	return err
+}
+
+// imageHeader reads the header of the image r holds, and checks its size
+// against the pixel limit. If sniff, content that does not start like a
+// PNG or JPEG file is errNotImage.
+func imageHeader(r *bufio.Reader, sniff bool) (image.Config, string, error) {
+	if sniff {
+		head, _ := r.Peek(8)
+		if !looksLikeImage(head) {
+			return image.Config{}, "", errNotImage
+		}
+	}
+	cfg, format, err := image.DecodeConfig(r)
+	if err != nil {
+		return cfg, format, fmt.Errorf("not a readable PNG or JPEG image: %w", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
+		return cfg, format, fmt.Errorf("%s image of %d×%d pixels: want 1 to %d pixels", format, cfg.Width, cfg.Height, maxImagePixels)
+	}
+	return cfg, format, nil
+}
+
 // loadImageFile decodes the image at path and writes it, resized and
 // cropped to size×size with c channels, as bytes into dst; see loadImage.
 func loadImageFile(path string, size int, gray bool, dst []uint8) error {
@@ -229,18 +287,9 @@ func loadImageFile(path string, size int, gray bool, dst []uint8) error {
 // file's bytes whole.
 func loadImage(r io.ReadSeeker, sniff bool, size int, gray bool, dst []uint8) error {
 	br := bufio.NewReader(r)
-	if sniff {
-		head, _ := br.Peek(8)
-		if !looksLikeImage(head) {
-			return errNotImage
-		}
-	}
-	cfg, format, err := image.DecodeConfig(br)
+	cfg, format, err := imageHeader(br, sniff)
 	if err != nil {
-		return fmt.Errorf("not a readable PNG or JPEG image: %w", err)
-	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
-		return fmt.Errorf("%s image of %d×%d pixels: want 1 to %d pixels", format, cfg.Width, cfg.Height, maxImagePixels)
+		return err
 	}
 	if _, err := r.Seek(0, io.SeekStart); err != nil {
 		return err

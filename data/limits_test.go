@@ -220,7 +220,7 @@ func TestLoadImageDirLimit(t *testing.T) {
 	require.Equal(t, 2, m.N)
 	_, err = LoadImageDir(dir, ImageDirOptions{Size: 8})
 	require.ErrorIs(t, err, ErrTooLarge)
-	require.ErrorContains(t, err, "data: load images from "+dir+": loading 3 or more 3×8×8 images needs 576 B, more than the data memory limit of 384 B")
+	require.ErrorContains(t, err, "data: load images from "+dir+": loading 3 images of 3×8×8 needs 576 B, more than the data memory limit of 384 B")
 	require.ErrorContains(t, err, "or load fewer images (ImageDirOptions.Limit)")
 	setMaxBytes(t, 100)
 	_, err = LoadImageDir(dir, ImageDirOptions{Size: 8})
@@ -367,4 +367,31 @@ func TestLoaderOrderLimit(t *testing.T) {
 	err = NewLoader(m, 1).Next(make([]float32, 10))
 	require.ErrorIs(t, err, ErrTooLarge)
 	require.ErrorContains(t, err, "data: the shuffled order of 1000 samples needs 7.812 KiB")
+}
+
+// A file whose header is sound but whose data is corrupt is counted, then
+// skipped when it fails to decode; with Limit, the next file takes its
+// place, and the images are those of the old single pass.
+func TestLoadImageDirHeaderThenCorrupt(t *testing.T) {
+	dir := t.TempDir()
+	writeImageFile(t, filepath.Join(dir, "a.png"), grayRamp(8, 8), false)
+	var b bytes.Buffer
+	require.NoError(t, png.Encode(&b, grayRamp(8, 8)))
+	require.NoError(t, os.WriteFile(filepath.Join(dir, "b.png"), b.Bytes()[:40], 0o644)) // IHDR, then nothing
+	writeImageFile(t, filepath.Join(dir, "c.png"), grayRamp(8, 8), false)
+	for _, limit := range []int{0, 2} {
+		var skipped []string
+		m, err := LoadImageDir(dir, ImageDirOptions{Size: 8, Gray: true, Limit: limit,
+			OnSkip: func(p string, err error) { skipped = append(skipped, filepath.Base(p)+": "+err.Error()) }})
+		require.NoError(t, err)
+		require.Equal(t, 2, m.N)
+		require.Equal(t, []string{"b.png: corrupt png image: unexpected EOF"}, skipped)
+		require.Equal(t, grayRamp(8, 8).Pix, m.Bytes[:64])
+		require.Equal(t, grayRamp(8, 8).Pix, m.Bytes[64:])
+		// Room for the sound headers (3, or the first 2 with Limit 2),
+		// allocated once.
+		require.Equal(t, map[int]int{0: 3 * 64, 2: 2 * 64}[limit], cap(m.Bytes))
+	}
+	_, err := LoadImageDir(dir, ImageDirOptions{Size: 8, Gray: true, Strict: true})
+	require.ErrorContains(t, err, "b.png: corrupt png image: unexpected EOF")
 }
