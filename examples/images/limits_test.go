@@ -25,7 +25,7 @@ func TestDataAndBatchCheckedBeforeTraining(t *testing.T) {
 		want  []string
 	}{
 		{4 * 3 * 16 * 16, []string{"-size", "16"}, []string{
-			"loading 5 or more 3×16×16 images needs 3.75 KiB, more than the data memory limit of 3 KiB",
+			"loading 6 images of 3×16×16 needs 4.5 KiB, more than the data memory limit of 3 KiB",
 			"-limit N loads only the first N images",
 		}},
 		{1 << 20, []string{"-size", "64", "-batch", "6"}, []string{"-batch 6: gan: training with a batch of 6 needs", "; or lower the batch size"}},
