@@ -4,7 +4,14 @@
 // folder of images); a Source is an endless distribution (the 1-D Gaussian
 // and the 2-D mixtures of the GAN literature). Both are turned into a stream
 // of batches, Batches, which is what a trainer consumes. Samples are float32
-// and images are scaled to [-1, 1], the range of a tanh generator.
+// and images are scaled to [-1, 1], the range of a tanh generator; images
+// are kept in memory as bytes and converted a sample at a time.
+//
+// Readers check the sizes an input declares against the data it holds and
+// against a memory limit (MemoryLimit: 1 GiB unless MaxBytes or the
+// environment variable GOGAN_MAX_DATA_BYTES says otherwise) before they
+// allocate, so a hostile or mistaken input ends in an error that says how
+// much it needs, wrapping ErrTooLarge, never in an out-of-memory crash.
 package data
 
 import "math/rand/v2"

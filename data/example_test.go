@@ -21,7 +21,7 @@ func Example() {
 		fmt.Println(err)
 		return
 	}
-	fmt.Println("sample shape:", images.Shape(), "range:", images.Pixels[0], images.Pixels[1])
+	fmt.Println("sample shape:", images.Shape(), "range:", data.ByteValue(images.Bytes[0]), data.ByteValue(images.Bytes[1]))
 
 	loader := data.NewLoader(images, 1)
 	const batchSize = 2

@@ -91,12 +91,16 @@ func (x *IDX) Uint8s() ([]uint8, error) {
 }
 
 // Float64s converts the elements, of any type, to float64; the conversion
-// is exact for every IDX type.
+// is exact for every IDX type. The copy is checked against the memory limit
+// (see MemoryLimit) first.
 func (x *IDX) Float64s() ([]float64, error) {
 	if err := x.validate(); err != nil {
 		return nil, err
 	}
 	n := x.NumElements()
+	if err := CheckCount(fmt.Sprintf("data: float64 copy of IDX %v %v", x.Type, x.Dims), int64(n), 8); err != nil {
+		return nil, err
+	}
 	out := make([]float64, n)
 	d := x.Data
 	switch x.Type {
@@ -384,6 +388,9 @@ func readRawIDX(r io.Reader, magic [2]byte, haveMagic bool, size int64) (*IDX, e
 	if err != nil {
 		return nil, fmt.Errorf("bad IDX header: %w", err)
 	}
+	if err := CheckBytes(fmt.Sprintf("IDX %v %v", t, dims), int64(n)); err != nil {
+		return nil, err
+	}
 	var data []byte
 	if size >= 0 {
 		if int64(n) > size {
@@ -419,22 +426,35 @@ const (
 )
 
 // readCapped reads exactly n bytes from r, whose size is unknown, without
-// trusting n: it reads into chunks that grow with the data actually read, so
-// a lying n costs at most the real data plus one chunk.
+// trusting n: it reads into chunks that grow with the data actually read,
+// and allocates the whole of n only once an eighth of it has arrived, so a
+// lying n costs at most eight times the real data, and an honest one about
+// 1.125 n at the peak.
 func readCapped(r io.Reader, n int) ([]byte, error) {
 	var chunks [][]byte
 	got, next := 0, readChunkMin
 	for got < n {
+		if len(chunks) > 1 && got >= n/8 {
+			// Enough of the promise is kept: read the rest in place.
+			data := make([]byte, n)
+			k := 0
+			for _, c := range chunks {
+				k += copy(data[k:], c)
+			}
+			chunks = nil
+			m, err := io.ReadFull(r, data[k:])
+			if err != nil {
+				return nil, truncatedData(n, k+m, err)
+			}
+			return data, nil
+		}
 		c := min(next, n-got)
 		buf := make([]byte, c)
 		k, err := io.ReadFull(r, buf)
 		got += k
 		chunks = append(chunks, buf[:k])
 		if err != nil {
-			if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
-				return nil, fmt.Errorf("truncated: header promises %d bytes of data, file has %d", n, got)
-			}
-			return nil, fmt.Errorf("after %d of %d bytes of data: %w", got, n, err)
+			return nil, truncatedData(n, got, err)
 		}
 		next = min(2*next, readChunkMax)
 	}
@@ -446,4 +466,13 @@ func readCapped(r io.Reader, n int) ([]byte, error) {
 		data = append(data, c...)
 	}
 	return data, nil
+}
+
+// truncatedData is the error of a read of n bytes of data that ended after
+// got bytes with err.
+func truncatedData(n, got int, err error) error {
+	if errors.Is(err, io.EOF) || errors.Is(err, io.ErrUnexpectedEOF) {
+		return fmt.Errorf("truncated: header promises %d bytes of data, file has %d", n, got)
+	}
+	return fmt.Errorf("after %d of %d bytes of data: %w", got, n, err)
 }

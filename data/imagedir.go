@@ -1,6 +1,7 @@
 package data
 
 import (
+	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
@@ -13,12 +14,17 @@ import (
 	"math"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 )
 
 // MaxImagePixels is the largest number of pixels (width × height) of an
 // image file LoadImageDir decodes; larger files are treated as unreadable,
-// so that one oversized or malicious file cannot exhaust memory.
+// so that one oversized or malicious file cannot exhaust memory. The size
+// is read from the file's header (image.DecodeConfig) before anything else
+// is read or allocated, and a decoded image is resized a row at a time, so
+// loading one file takes at most the memory of the decoded image (8 bytes
+// a pixel at most, for 16-bit RGBA) plus a few rows.
 const MaxImagePixels = 1 << 26
 
 // ImageDirOptions configures LoadImageDir.
@@ -58,8 +64,15 @@ type ImageDirOptions struct {
 // weighted by the covered area (a box filter, which does not alias);
 // upscaling interpolates bilinearly between pixel centres. An image whose
 // shorter side is already Size is only cropped, pixel for pixel.
-// Transparent pixels are composited onto black. Values 0..255 map to
-// v/127.5 − 1.
+// Transparent pixels are composited onto black. The result is rounded to
+// the nearest byte and kept as bytes (Images.Bytes), which map to
+// [-1, 1] as v/127.5 − 1.
+//
+// The headers of the files are read first, so the images are counted and
+// their memory, which must fit in the data memory limit (see MemoryLimit),
+// is allocated once, before any is decoded: a folder that holds more ends
+// in an error wrapping ErrTooLarge that says how much it needs; load fewer
+// with opt.Limit or raise the limit.
 //
 // A file that cannot be read or decoded is skipped and reported to
 // opt.OnSkip, or, with opt.Strict, ends loading with an error naming it.
@@ -87,17 +100,57 @@ func LoadImageDir(dir string, opt ImageDirOptions) (*Images, error) {
 		c = 1
 	}
 	sample := c * opt.Size * opt.Size
-	var pixels []float32
+	if err := CheckCount(fmt.Sprintf("one %d×%d×%d image", c, opt.Size, opt.Size), 1, int64(sample)); err != nil {
+		return nil, fmt.Errorf("data: load images from %s: %w", dir, err)
+	}
+	// First read each file's header only, so that the images are counted,
+	// and their memory checked against the limit, before any is decoded;
+	// the pixels are then allocated once, to size.
+	headers := make([]error, len(paths)) // nil: the header of an image to load
+	good, examined := 0, 0
+	for i, path := range paths {
+		if opt.Limit > 0 && good == opt.Limit {
+			break
+		}
+		headers[i] = checkImageFile(path)
+		examined = i + 1
+		if headers[i] == nil {
+			good++
+		}
+	}
+	tooMany := func(n int) error {
+		err := CheckCount(fmt.Sprintf("loading %d images of %d×%d×%d", n, c, opt.Size, opt.Size), int64(n), int64(sample))
+		if err != nil {
+			return fmt.Errorf("data: load images from %s: %w; or load fewer images (ImageDirOptions.Limit)", dir, err)
+		}
+		return nil
+	}
+	if err := tooMany(good); err != nil {
+		return nil, err
+	}
+	pixels := make([]uint8, 0, good*sample)
 	n, skipped := 0, 0
 	var firstSkip error
-	for _, path := range paths {
+	for i, path := range paths {
 		if opt.Limit > 0 && n == opt.Limit {
 			break
 		}
-		pixels = append(pixels, make([]float32, sample)...)
-		err := loadImageFile(path, opt.Size, opt.Gray, pixels[n*sample:])
+		err := headers[i]
+		if i >= examined || err == nil {
+			if len(pixels)+sample > cap(pixels) {
+				// Only if files change while they are loaded: the
+				// headers counted leave room for every image.
+				if err := tooMany(n + 1); err != nil {
+					return nil, err
+				}
+				pixels = slices.Grow(pixels, sample)
+			}
+			pixels = pixels[:len(pixels)+sample]
+			if err = loadImageFile(path, opt.Size, opt.Gray, pixels[n*sample:]); err != nil {
+				pixels = pixels[:n*sample]
+			}
+		}
 		if err != nil {
-			pixels = pixels[:n*sample]
 			if errors.Is(err, errNotImage) {
 				continue
 			}
@@ -121,7 +174,7 @@ func LoadImageDir(dir string, opt ImageDirOptions) (*Images, error) {
 		}
 		return nil, fmt.Errorf("data: no PNG or JPEG images in %s", dir)
 	}
-	return &Images{N: n, C: c, H: opt.Size, W: opt.Size, Pixels: pixels}, nil
+	return &Images{N: n, C: c, H: opt.Size, W: opt.Size, Bytes: pixels}, nil
 }
 
 // errNotImage marks a file without an image extension whose content is
@@ -181,78 +234,111 @@ func looksLikeImage(head []byte) bool {
 	return bytes.HasPrefix(head, []byte("\x89PNG\r\n\x1a\n")) || bytes.HasPrefix(head, []byte{0xff, 0xd8, 0xff})
 }
 
-// loadImageFile decodes the image at path and writes it, resized and
-// cropped to size×size with c channels, scaled to [-1, 1], into dst.
-func loadImageFile(path string, size int, gray bool, dst []float32) error {
+// maxImagePixels is MaxImagePixels, lowered by the fuzz test.
+var maxImagePixels int64 = MaxImagePixels
+
+// checkImageFile reads the header of the image file at path: see
+// imageHeader.
+func checkImageFile(path string) error {
 	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
 	defer f.Close()
-	if !hasImageExt(path) {
-		head := make([]byte, 8)
-		k, _ := io.ReadFull(f, head)
-		if !looksLikeImage(head[:k]) {
-			return errNotImage
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
-			return err
+	_, _, err = imageHeader(bufio.NewReader(f), !hasImageExt(path))
+	return err
+}
+
+// imageHeader reads the header of the image r holds, and checks its size
+// against the pixel limit. If sniff, content that does not start like a
+// PNG or JPEG file is errNotImage.
+func imageHeader(r *bufio.Reader, sniff bool) (image.Config, string, error) {
+	if sniff {
+		head, _ := r.Peek(8)
+		if !looksLikeImage(head) {
+			return image.Config{}, "", errNotImage
 		}
 	}
-	raw, err := io.ReadAll(f)
+	cfg, format, err := image.DecodeConfig(r)
+	if err != nil {
+		return cfg, format, fmt.Errorf("not a readable PNG or JPEG image: %w", err)
+	}
+	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > maxImagePixels {
+		return cfg, format, fmt.Errorf("%s image of %d×%d pixels: want 1 to %d pixels", format, cfg.Width, cfg.Height, maxImagePixels)
+	}
+	return cfg, format, nil
+}
+
+// loadImageFile decodes the image at path and writes it, resized and
+// cropped to size×size with c channels, as bytes into dst; see loadImage.
+func loadImageFile(path string, size int, gray bool, dst []uint8) error {
+	f, err := os.Open(path)
 	if err != nil {
 		return err
 	}
-	cfg, format, err := image.DecodeConfig(bytes.NewReader(raw))
+	defer f.Close()
+	return loadImage(f, !hasImageExt(path), size, gray, dst)
+}
+
+// loadImage decodes the image r holds and writes it, resized and cropped
+// to size×size with c channels, as bytes into dst. If sniff, content that
+// does not start like a PNG or JPEG file is errNotImage. It reads the
+// image's size from its header before it decodes it, and never holds the
+// file's bytes whole.
+func loadImage(r io.ReadSeeker, sniff bool, size int, gray bool, dst []uint8) error {
+	br := bufio.NewReader(r)
+	cfg, format, err := imageHeader(br, sniff)
 	if err != nil {
-		return fmt.Errorf("not a readable PNG or JPEG image: %w", err)
+		return err
 	}
-	if cfg.Width <= 0 || cfg.Height <= 0 || int64(cfg.Width)*int64(cfg.Height) > MaxImagePixels {
-		return fmt.Errorf("%s image of %d×%d pixels: want 1 to %d pixels", format, cfg.Width, cfg.Height, MaxImagePixels)
+	if _, err := r.Seek(0, io.SeekStart); err != nil {
+		return err
 	}
-	img, _, err := image.Decode(bytes.NewReader(raw))
+	br.Reset(r)
+	img, _, err := image.Decode(br)
 	if err != nil {
 		return fmt.Errorf("corrupt %s image: %w", format, err)
+	}
+	if b := img.Bounds(); b.Dx() != cfg.Width || b.Dy() != cfg.Height {
+		return fmt.Errorf("corrupt %s image: header says %d×%d pixels, image has %d×%d", format, cfg.Width, cfg.Height, b.Dx(), b.Dy())
 	}
 	resizeInto(img, size, gray, dst)
 	return nil
 }
 
-// channels returns the image's pixels as float64 planes of values 0..255:
-// one luma plane if gray, else R, G and B planes.
-func channels(img image.Image, gray bool) (planes [][]float64, w, h int) {
+// sourceRow writes row y (0-based) of img into rows as float64 values
+// 0..255: one luma row if gray, else R, G and B rows.
+func sourceRow(img image.Image, y int, gray bool, rows [][]float64) {
 	b := img.Bounds()
-	w, h = b.Dx(), b.Dy()
-	nc := 3
-	if gray {
-		nc = 1
+	if g, ok := img.(*image.Gray); ok {
+		// What the general case computes, without an interface call a
+		// pixel: color.Gray's RGBA is Y·0x101 in each channel.
+		pix := g.Pix[g.PixOffset(b.Min.X, b.Min.Y+y):]
+		for _, row := range rows {
+			for x := range row {
+				row[x] = float64(pix[x])
+			}
+		}
+		return
 	}
-	planes = make([][]float64, nc)
-	for i := range planes {
-		planes[i] = make([]float64, w*h)
-	}
-	for y := 0; y < h; y++ {
-		for x := 0; x < w; x++ {
-			c := img.At(b.Min.X+x, b.Min.Y+y)
-			i := y*w + x
-			if gray {
-				if gc, ok := c.(color.Gray); ok {
-					planes[0][i] = float64(gc.Y)
-					continue
-				}
-				// The weights of color.GrayModel, on the 16-bit values and
-				// without its rounding to 8 bits.
-				r, g, bb, _ := c.RGBA()
-				planes[0][i] = (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(bb)) / 257
+	for x := range rows[0] {
+		c := img.At(b.Min.X+x, b.Min.Y+y)
+		if gray {
+			if gc, ok := c.(color.Gray); ok {
+				rows[0][x] = float64(gc.Y)
 				continue
 			}
-			r, g, bb, _ := c.RGBA() // alpha-premultiplied: composited onto black
-			planes[0][i] = float64(r) / 257
-			planes[1][i] = float64(g) / 257
-			planes[2][i] = float64(bb) / 257
+			// The weights of color.GrayModel, on the 16-bit values and
+			// without its rounding to 8 bits.
+			r, g, bb, _ := c.RGBA()
+			rows[0][x] = (0.299*float64(r) + 0.587*float64(g) + 0.114*float64(bb)) / 257
+			continue
 		}
+		r, g, bb, _ := c.RGBA() // alpha-premultiplied: composited onto black
+		rows[0][x] = float64(r) / 257
+		rows[1][x] = float64(g) / 257
+		rows[2][x] = float64(bb) / 257
 	}
-	return planes, w, h
 }
 
 // tap is one source index and its weight in an output pixel.
@@ -297,10 +383,16 @@ func axisTaps(n, size int, off, s float64) [][]tap {
 }
 
 // resizeInto scales img so that its shorter side is size, crops the
-// centre size×size square and writes it, channel-major and scaled from
-// 0..255 to [-1, 1], into dst.
-func resizeInto(img image.Image, size int, gray bool, dst []float32) {
-	planes, w, h := channels(img, gray)
+// centre size×size square and writes it, channel-major and rounded to
+// bytes 0..255, into dst. It converts the source a row at a time, so it
+// needs memory for a few rows, not for a float copy of the image.
+func resizeInto(img image.Image, size int, gray bool, dst []uint8) {
+	b := img.Bounds()
+	w, h := b.Dx(), b.Dy()
+	nc := 3
+	if gray {
+		nc = 1
+	}
 	s := float64(min(w, h)) / float64(size) // source pixels per output pixel
 	// The crop's offset, in output pixels, within the scaled image of
 	// w/s × h/s pixels.
@@ -308,24 +400,33 @@ func resizeInto(img image.Image, size int, gray bool, dst []float32) {
 	offY := math.Floor((float64(h)/s - float64(size)) / 2)
 	xt := axisTaps(w, size, math.Max(0, offX), s)
 	yt := axisTaps(h, size, math.Max(0, offY), s)
-	row := make([]float64, w)
-	for c, plane := range planes {
-		out := dst[c*size*size : (c+1)*size*size]
-		for oy, ys := range yt {
-			clear(row)
-			for _, t := range ys {
-				src := plane[t.i*w : (t.i+1)*w]
-				for x, v := range src {
+	src := make([][]float64, nc) // one source row
+	acc := make([][]float64, nc) // the weighted sum of source rows
+	for c := range src {
+		src[c], acc[c] = make([]float64, w), make([]float64, w)
+	}
+	for oy, ys := range yt {
+		for c := range acc {
+			clear(acc[c])
+		}
+		for _, t := range ys {
+			sourceRow(img, t.i, gray, src)
+			for c := range acc {
+				row := acc[c]
+				for x, v := range src[c] {
 					row[x] += t.w * v
 				}
 			}
+		}
+		for c, row := range acc {
+			out := dst[c*size*size : (c+1)*size*size]
 			for ox, xs := range xt {
 				var v float64
 				for _, t := range xs {
 					v += t.w * row[t.i]
 				}
 				v = math.Max(0, math.Min(255, v))
-				out[oy*size+ox] = float32(v/127.5 - 1)
+				out[oy*size+ox] = uint8(math.Round(v))
 			}
 		}
 	}

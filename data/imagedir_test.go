@@ -49,6 +49,14 @@ func solid(w, h int, c color.Color) *image.NRGBA {
 
 func scaled(v float64) float32 { return float32(v/127.5 - 1) }
 
+// floats returns all of m's images as values in [-1, 1].
+func floats(t *testing.T, m *Images) []float32 {
+	t.Helper()
+	f, err := m.Floats(0, m.N)
+	require.NoError(t, err)
+	return f
+}
+
 // TestLoadImageDirCropsExactly loads non-square images whose shorter side
 // is already Size, so that the resize is the identity and the result is
 // the centre crop, pixel for pixel.
@@ -115,7 +123,7 @@ func TestLoadImageDirResizes(t *testing.T) {
 	writeImageFile(t, filepath.Join(dir, "checker.png"), checker, false)
 	m, err := LoadImageDir(dir, ImageDirOptions{Size: 4, Gray: true})
 	require.NoError(t, err)
-	for i, v := range m.Pixels {
+	for i, v := range floats(t, m) {
 		x, y := i%4, i/4
 		want := 0.0
 		if (x+y)%2 == 1 {
@@ -125,7 +133,7 @@ func TestLoadImageDirResizes(t *testing.T) {
 	}
 	m, err = LoadImageDir(dir, ImageDirOptions{Size: 2, Gray: true})
 	require.NoError(t, err)
-	for _, v := range m.Pixels {
+	for _, v := range floats(t, m) {
 		require.InDelta(t, scaled(100), v, 1e-6)
 	}
 
@@ -140,12 +148,12 @@ func TestLoadImageDirResizes(t *testing.T) {
 	m, err = LoadImageDir(dir2, ImageDirOptions{Size: 4, Gray: true})
 	require.NoError(t, err)
 	for y := 0; y < 4; y++ {
-		row := m.Pixels[y*4 : y*4+4]
+		row := floats(t, m)[y*4 : y*4+4]
 		// Left edge black, right edge white, increasing between.
 		require.Equal(t, float32(-1), row[0])
 		require.Equal(t, float32(1), row[3])
 		require.Less(t, row[1], row[2])
-		require.InDelta(t, scaled(255*0.25), row[1], 1e-6)
+		require.Equal(t, scaled(64), row[1]) // 255/4 = 63.75, rounded to a byte
 	}
 
 	dir3 := t.TempDir()
@@ -154,7 +162,7 @@ func TestLoadImageDirResizes(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, []int{3, 8, 8}, m.Shape())
 	for c, want := range []float64{220, 30, 40} {
-		for _, v := range m.Pixels[c*64 : (c+1)*64] {
+		for _, v := range floats(t, m)[c*64 : (c+1)*64] {
 			require.InDelta(t, scaled(want), v, 6/127.5, "channel %d", c) // JPEG is lossy
 		}
 	}
@@ -241,7 +249,7 @@ func TestLoadImageDirAlphaOntoBlack(t *testing.T) {
 	writeImageFile(t, filepath.Join(dir, "half.png"), solid(2, 2, color.NRGBA{R: 255, G: 255, B: 255, A: 128}), false)
 	m, err := LoadImageDir(dir, ImageDirOptions{Size: 2})
 	require.NoError(t, err)
-	for _, v := range m.Pixels {
+	for _, v := range floats(t, m) {
 		require.InDelta(t, scaled(128), v, 1e-6)
 		require.False(t, math.IsNaN(float64(v)))
 	}

@@ -26,10 +26,13 @@ type Loader struct {
 	perm  []int
 	pos   int
 	epoch int
+	err   error // the shuffled order does not fit the memory limit
 }
 
 // NewLoader returns a Loader over ds, shuffled by a PCG generator seeded
-// with seed.
+// with seed. If the shuffled order (8 bytes a sample) does not fit the
+// memory limit (see MemoryLimit), it is not allocated and Next returns the
+// error.
 func NewLoader(ds Dataset, seed uint64) *Loader {
 	pcg := rand.NewPCG(seed, loaderStream)
 	l := &Loader{pcg: pcg, rng: rand.New(pcg)}
@@ -40,6 +43,10 @@ func NewLoader(ds Dataset, seed uint64) *Loader {
 	l.shape = append([]int(nil), ds.Shape()...)
 	l.size = Size(l.shape)
 	if n := ds.Len(); n > 0 {
+		if err := CheckCount(fmt.Sprintf("data: the shuffled order of %d samples", n), int64(n), 8); err != nil {
+			l.err = err
+			return l
+		}
 		l.perm = make([]int, n)
 		for i := range l.perm {
 			l.perm[i] = i
@@ -69,6 +76,9 @@ func (l *Loader) Epoch() int { return l.epoch }
 func (l *Loader) Next(dst []float32) error {
 	if l.ds == nil {
 		return errors.New("data: Loader has no dataset")
+	}
+	if l.err != nil {
+		return l.err
 	}
 	b, err := batchSize(len(dst), l.size)
 	if err != nil {

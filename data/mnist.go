@@ -21,21 +21,49 @@ import (
 const DefaultFashionMNISTDir = "/usr/share/datasets/fashion-mnist"
 
 // Images is a set of N images of C channels of H×W pixels, a Dataset whose
-// samples have shape [C, H, W].
+// samples have shape [C, H, W]. The pixels are kept as the bytes they were
+// stored as, a quarter of the memory of float32; At and Floats convert
+// them, a batch at a time, to values in [-1, 1].
 type Images struct {
 	N, C, H, W int
-	// Pixels holds the images one after the other, each channel-major
-	// (C planes of H rows of W pixels), scaled from bytes p to p/127.5 - 1,
-	// that is to [-1, 1].
-	Pixels []float32
+	// Bytes holds the images one after the other, each channel-major
+	// (C planes of H rows of W pixels), one byte p per pixel, which stands
+	// for the value p/127.5 - 1 in [-1, 1] (see ByteValue).
+	Bytes []uint8
 	// Labels holds one label per image, or is nil if there are none.
 	Labels []uint8
 }
 
+// byteValues holds ByteValue of every byte, so that At converts by lookup.
+var byteValues = func() (t [256]float32) {
+	for p := range t {
+		t[p] = float32(float64(p)/127.5 - 1)
+	}
+	return t
+}()
+
+// ByteValue returns the value in [-1, 1] a pixel byte p stands for,
+// float32(p/127.5 - 1) computed in float64: -1 for 0, 1 for 255. ToByte is
+// its inverse.
+func ByteValue(p uint8) float32 { return byteValues[p] }
+
 // NewImages returns the images held in pixels, bytes laid out like
-// Images.Pixels, with optional labels (nil for none; otherwise one per
-// image). The number of images is len(pixels)/(c*h*w).
+// Images.Bytes (copied), with optional labels (nil for none; otherwise one
+// per image). The number of images is len(pixels)/(c*h*w).
 func NewImages(c, h, w int, pixels, labels []uint8) (*Images, error) {
+	m, err := newImages(c, h, w, pixels, labels)
+	if err != nil {
+		return nil, err
+	}
+	m.Bytes = append([]uint8{}, pixels...)
+	if labels != nil {
+		m.Labels = append([]uint8{}, labels...)
+	}
+	return m, nil
+}
+
+// newImages is NewImages without the copies: m holds pixels and labels.
+func newImages(c, h, w int, pixels, labels []uint8) (*Images, error) {
 	if c <= 0 || h <= 0 || w <= 0 {
 		return nil, fmt.Errorf("data: bad image shape %d×%d×%d", c, h, w)
 	}
@@ -47,14 +75,7 @@ func NewImages(c, h, w int, pixels, labels []uint8) (*Images, error) {
 	if labels != nil && len(labels) != n {
 		return nil, fmt.Errorf("data: %d images but %d labels", n, len(labels))
 	}
-	m := &Images{N: n, C: c, H: h, W: w, Pixels: make([]float32, len(pixels))}
-	for i, p := range pixels {
-		m.Pixels[i] = float32(float64(p)/127.5 - 1)
-	}
-	if labels != nil {
-		m.Labels = append([]uint8{}, labels...)
-	}
-	return m, nil
+	return &Images{N: n, C: c, H: h, W: w, Bytes: pixels, Labels: labels}, nil
 }
 
 // Len returns the number of images, N.
@@ -63,45 +84,64 @@ func (m *Images) Len() int { return m.N }
 // Shape returns [C, H, W].
 func (m *Images) Shape() []int { return []int{m.C, m.H, m.W} }
 
-// At copies image i into dst. Like slice indexing, it panics if i is out of
-// range or dst does not have length C*H*W.
+// At writes image i into dst as values in [-1, 1] (ByteValue of each byte).
+// Like slice indexing, it panics if i is out of range or dst does not have
+// length C*H*W.
 func (m *Images) At(i int, dst []float32) {
 	s := m.C * m.H * m.W
 	if i < 0 || i >= m.N || len(dst) != s {
 		panic(fmt.Sprintf("data: Images.At(%d, len %d) on %d images of size %d", i, len(dst), m.N, s))
 	}
-	copy(dst, m.Pixels[i*s:(i+1)*s])
+	for k, p := range m.Bytes[i*s : (i+1)*s] {
+		dst[k] = byteValues[p]
+	}
+}
+
+// Floats returns images from to to-1 as values in [-1, 1], one image after
+// the other, laid out like Bytes. The float32 copy takes four times the
+// memory of the bytes, so it is checked against the memory limit (see
+// MemoryLimit) first.
+func (m *Images) Floats(from, to int) ([]float32, error) {
+	if from < 0 || to < from || to > m.N {
+		return nil, fmt.Errorf("data: images [%d, %d) out of range [0, %d]", from, to, m.N)
+	}
+	s := m.C * m.H * m.W
+	if len(m.Bytes) < m.N*s {
+		return nil, fmt.Errorf("data: %d pixel bytes are too few for %d images of %d×%d×%d", len(m.Bytes), m.N, m.C, m.H, m.W)
+	}
+	if err := CheckCount(fmt.Sprintf("data: float32 copy of %d images of %d×%d×%d", to-from, m.C, m.H, m.W), int64(to-from)*int64(s), 4); err != nil {
+		return nil, err
+	}
+	out := make([]float32, (to-from)*s)
+	for k, p := range m.Bytes[from*s : to*s] {
+		out[k] = byteValues[p]
+	}
+	return out, nil
 }
 
 // Image returns image i as an *image.Gray (C = 1) or *image.NRGBA (C = 3,
-// opaque), mapping [-1, 1] back to 0..255 and clamping values outside.
+// opaque).
 func (m *Images) Image(i int) (image.Image, error) {
 	if i < 0 || i >= m.N {
 		return nil, fmt.Errorf("data: image %d out of range [0, %d)", i, m.N)
 	}
 	s := m.C * m.H * m.W
-	if len(m.Pixels) < m.N*s {
-		return nil, fmt.Errorf("data: %d pixels are too few for %d images of %d×%d×%d", len(m.Pixels), m.N, m.C, m.H, m.W)
+	if len(m.Bytes) < m.N*s {
+		return nil, fmt.Errorf("data: %d pixel bytes are too few for %d images of %d×%d×%d", len(m.Bytes), m.N, m.C, m.H, m.W)
 	}
-	px := m.Pixels[i*s : (i+1)*s]
+	px := m.Bytes[i*s : (i+1)*s]
 	plane := m.H * m.W
 	switch m.C {
 	case 1:
 		img := image.NewGray(image.Rect(0, 0, m.W, m.H))
-		for y := 0; y < m.H; y++ {
-			for x := 0; x < m.W; x++ {
-				img.SetGray(x, y, color.Gray{Y: ToByte(px[y*m.W+x])})
-			}
-		}
+		copy(img.Pix, px)
 		return img, nil
 	case 3:
 		img := image.NewNRGBA(image.Rect(0, 0, m.W, m.H))
 		for y := 0; y < m.H; y++ {
 			for x := 0; x < m.W; x++ {
 				o := y*m.W + x
-				img.SetNRGBA(x, y, color.NRGBA{
-					R: ToByte(px[o]), G: ToByte(px[plane+o]), B: ToByte(px[2*plane+o]), A: 255,
-				})
+				img.SetNRGBA(x, y, color.NRGBA{R: px[o], G: px[plane+o], B: px[2*plane+o], A: 255})
 			}
 		}
 		return img, nil
@@ -151,11 +191,10 @@ func ReadImagesIDX(imagesPath, labelsPath string) (*Images, error) {
 	if x.Dims[1] == 0 || x.Dims[2] == 0 {
 		return nil, fmt.Errorf("data: read %s: empty images of %d×%d", imagesPath, x.Dims[1], x.Dims[2])
 	}
-	m, err := NewImages(1, x.Dims[1], x.Dims[2], x.Data, nil)
+	m, err := newImages(1, x.Dims[1], x.Dims[2], x.Data, labels) // the bytes as read, not copied
 	if err != nil {
 		return nil, fmt.Errorf("data: read %s: %w", imagesPath, err)
 	}
-	m.Labels = labels
 	return m, nil
 }
 

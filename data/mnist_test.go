@@ -15,11 +15,20 @@ func TestNewImagesScaling(t *testing.T) {
 	require.NoError(t, err)
 	require.Equal(t, 2, m.Len())
 	require.Equal(t, []int{1, 1, 3}, m.Shape())
-	require.Equal(t, []float32{-1, 1, 51/127.5 - 1, 128/127.5 - 1, 1/127.5 - 1, 2/127.5 - 1}, m.Pixels)
+	want := []float32{-1, 1, 51/127.5 - 1, 128/127.5 - 1, 1/127.5 - 1, 2/127.5 - 1}
+	require.Equal(t, []uint8{0, 255, 51, 128, 1, 2}, m.Bytes)
+	f, err := m.Floats(0, 2)
+	require.NoError(t, err)
+	require.Equal(t, want, f)
 	require.Equal(t, []uint8{7, 200}, m.Labels)
 	dst := make([]float32, 3)
 	m.At(1, dst)
-	require.Equal(t, m.Pixels[3:], dst)
+	require.Equal(t, want[3:], dst)
+	f, err = m.Floats(1, 2)
+	require.NoError(t, err)
+	require.Equal(t, want[3:], f)
+	_, err = m.Floats(1, 3)
+	require.EqualError(t, err, "data: images [1, 3) out of range [0, 2]")
 	require.Panics(t, func() { m.At(2, dst) })
 
 	_, err = NewImages(1, 2, 2, make([]uint8, 7), nil)
@@ -50,10 +59,6 @@ func TestImagesImage(t *testing.T) {
 	require.True(t, ok)
 	require.Equal(t, image.Rect(0, 0, 3, 2), g.Bounds())
 	require.Equal(t, []uint8{0, 10, 20, 30, 40, 255}, g.Pix)
-	gray.Pixels[5] = 7 // out of range: clamped
-	img, err = gray.Image(0)
-	require.NoError(t, err)
-	require.Equal(t, uint8(255), img.(*image.Gray).GrayAt(2, 1).Y)
 
 	// Two 2×1 RGB images, channel-major.
 	rgb, err := NewImages(3, 1, 2, []uint8{
@@ -69,7 +74,7 @@ func TestImagesImage(t *testing.T) {
 
 	_, err = rgb.Image(2)
 	require.EqualError(t, err, "data: image 2 out of range [0, 2)")
-	two := &Images{N: 1, C: 2, H: 1, W: 1, Pixels: []float32{0, 0}}
+	two := &Images{N: 1, C: 2, H: 1, W: 1, Bytes: []uint8{0, 0}}
 	_, err = two.Image(0)
 	require.EqualError(t, err, "data: cannot make an image of 2 channels (want 1 or 3)")
 }
@@ -106,7 +111,7 @@ func TestReadImagesIDX(t *testing.T) {
 	require.Equal(t, 3, m.N)
 	require.Equal(t, []int{1, 2, 2}, m.Shape())
 	require.Equal(t, []uint8{0, 1, 2}, m.Labels)
-	require.Equal(t, float32(4/127.5-1), m.Pixels[4+3]) // image 1, pixel 3 = 1+3
+	require.Equal(t, uint8(4), m.Bytes[4+3]) // image 1, pixel 3 = 1+3
 	m, err = ReadImagesIDX(filepath.Join(dir, "i.gz"), "")
 	require.NoError(t, err)
 	require.Nil(t, m.Labels)
@@ -173,7 +178,7 @@ func checkDigits(t *testing.T, m *Images, n int) {
 	t.Helper()
 	require.Equal(t, n, m.Len())
 	require.Equal(t, []int{1, 28, 28}, m.Shape())
-	require.Len(t, m.Pixels, n*28*28)
+	require.Len(t, m.Bytes, n*28*28)
 	require.Len(t, m.Labels, n)
 	var counts [10]int
 	for _, l := range m.Labels {
@@ -183,12 +188,12 @@ func checkDigits(t *testing.T, m *Images, n int) {
 	for d, c := range counts {
 		require.Positive(t, c, "class %d", d)
 	}
-	lo, hi := float32(0), float32(0)
-	for _, p := range m.Pixels {
+	lo, hi := uint8(255), uint8(0)
+	for _, p := range m.Bytes {
 		lo, hi = min(lo, p), max(hi, p)
 	}
-	require.Equal(t, float32(-1), lo)
-	require.Equal(t, float32(1), hi)
+	require.Equal(t, uint8(0), lo)
+	require.Equal(t, uint8(255), hi)
 }
 
 func TestLoadSharedMNIST10k(t *testing.T) {

@@ -91,11 +91,20 @@ func NewDiscriminator(spec gan.NetworkSpec, seed uint64) (gan.Discriminator, err
 // Load reads a model file written by gan.SaveModel or Trainer.Save,
 // rebuilds the networks it describes and restores their weights. A
 // network the file does not describe is returned as nil. A corrupt or
-// truncated file is rejected before anything is built.
+// truncated file is rejected before anything is built, and so is a spec
+// that describes a network larger than the weights the file holds for it
+// or than the memory limit (data.MemoryLimit); a file larger than the
+// limit is not read.
 func Load(path string) (gan.Generator, gan.Discriminator, *gan.ModelInfo, error) {
+	if err := checkFileSize(path); err != nil {
+		return nil, nil, nil, fmt.Errorf("models: load %s: %w", path, err)
+	}
 	mf, err := gan.ReadModel(path)
 	if err != nil {
 		return nil, nil, nil, err
+	}
+	if err := checkSpecSizes(mf); err != nil {
+		return nil, nil, nil, fmt.Errorf("models: load %s: %w", path, err)
 	}
 	var gen gan.Generator
 	var disc gan.Discriminator

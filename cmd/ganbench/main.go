@@ -258,7 +258,11 @@ func Run(opts Options) (Result, error) {
 	if device == "" {
 		device = "cpu"
 	}
-	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: opts.Batch, Seed: opts.Seed, Device: opts.Device})
+	tcfg := gan.Config{BatchSize: opts.Batch, Seed: opts.Seed, Device: opts.Device}
+	if err := gan.CheckMemory([]gan.Generator{gen}, []gan.Discriminator{disc}, tcfg); err != nil {
+		return Result{}, fmt.Errorf("ganbench: %s: -batch %d: %w", opts.Config, opts.Batch, err)
+	}
+	tr, err := gan.NewTrainer(gen, disc, tcfg)
 	if err != nil {
 		return Result{}, fmt.Errorf("ganbench: %s: %w", opts.Config, err)
 	}

@@ -53,6 +53,9 @@ func TestRunRejectsBadInput(t *testing.T) {
 	require.ErrorContains(t, run([]string{"-threads", "0"}, &out), "positive")
 	_, err := Run(Options{Config: "mlp", Batch: 4, Steps: 0})
 	require.Error(t, err)
+	// A batch beyond memory is refused before anything of its size exists.
+	_, err = Run(Options{Config: "dcgan", Batch: 100_000_000, Steps: 1})
+	require.ErrorContains(t, err, "ganbench: dcgan: -batch 100000000: gan: training with a batch of 100000000 needs")
 }
 
 func TestParseVmHWM(t *testing.T) {

@@ -55,7 +55,10 @@ func run(args []string, out, errOut io.Writer) error {
 		return fmt.Errorf("%s: want at least %d digits of 28x28, have %d of %dx%d",
 			*dataDir, mnistclf.TrainSize+mnistclf.HeldOutSize, real.N, real.H, real.W)
 	}
-	ref := real.Pixels[mnistclf.TrainSize*784 : (mnistclf.TrainSize+mnistclf.HeldOutSize)*784]
+	ref, err := real.Floats(mnistclf.TrainSize, mnistclf.TrainSize+mnistclf.HeldOutSize)
+	if err != nil {
+		return err
+	}
 	fmt.Fprintf(out, "classifier: %s, %.2f%% held-out accuracy\n", mnistclf.Architecture, 100*clf.Meta().HeldOutAccuracy)
 	for _, path := range fs.Args() {
 		gen, err := data.ReadImagesIDX(path, "")
@@ -65,7 +68,11 @@ func run(args []string, out, errOut io.Writer) error {
 		if gen.H != 28 || gen.W != 28 || gen.C != 1 || gen.N < 2 {
 			return fmt.Errorf("%s: want at least 2 gray 28x28 digits, have %d of %dx%dx%d", path, gen.N, gen.C, gen.H, gen.W)
 		}
-		hist, err := clf.ClassHistogram(gen.Pixels, gen.N)
+		pixels, err := gen.Floats(0, gen.N)
+		if err != nil {
+			return fmt.Errorf("%s: %w", path, err)
+		}
+		hist, err := clf.ClassHistogram(pixels, gen.N)
 		if err != nil {
 			return err
 		}
@@ -73,7 +80,7 @@ func run(args []string, out, errOut io.Writer) error {
 		if err != nil {
 			return err
 		}
-		fd, err := clf.FrechetDistance(ref, gen.Pixels, mnistclf.HeldOutSize, gen.N)
+		fd, err := clf.FrechetDistance(ref, pixels, mnistclf.HeldOutSize, gen.N)
 		if err != nil {
 			return err
 		}

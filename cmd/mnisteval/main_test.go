@@ -20,10 +20,7 @@ func TestScoresRealDigitsAsNearlyPerfect(t *testing.T) {
 	real, err := data.LoadMNIST(sharedDigits)
 	require.NoError(t, err)
 	// The first 2,000 training digits stand in for a perfect generator.
-	pix := make([]uint8, 2000*784)
-	for i := range pix {
-		pix[i] = data.ToByte(real.Pixels[i])
-	}
+	pix := real.Bytes[:2000*784]
 	idx, err := data.NewIDXUint8(pix, 2000, 28, 28)
 	require.NoError(t, err)
 	path := filepath.Join(t.TempDir(), "gen-idx3-ubyte")

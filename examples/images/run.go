@@ -47,6 +47,9 @@ func run(ctx context.Context, c config, log io.Writer) error {
 			fmt.Fprintf(log, "skipping %s: %v\n", path, err)
 		},
 	})
+	if errors.Is(err, data.ErrTooLarge) {
+		return fmt.Errorf("%w; -limit N loads only the first N images", err)
+	}
 	if err != nil {
 		return err
 	}
@@ -64,7 +67,11 @@ func run(ctx context.Context, c config, log io.Writer) error {
 		return err
 	}
 	opt := optim.AdamConfig{LR: c.LR, Beta1: 0.5, Beta2: 0.999}
-	tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: c.Batch, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt})
+	tcfg := gan.Config{BatchSize: c.Batch, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt}
+	if err := gan.CheckMemory([]gan.Generator{gen}, []gan.Discriminator{disc}, tcfg); err != nil {
+		return fmt.Errorf("-batch %d: %w", c.Batch, err)
+	}
+	tr, err := gan.NewTrainer(gen, disc, tcfg)
 	if err != nil {
 		return err
 	}

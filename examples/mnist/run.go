@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"path/filepath"
+	"slices"
 	"time"
 
 	"github.com/gogan/gogan/data"
@@ -58,14 +59,24 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if !slices.Equal(digits.Shape(), gen.SampleShape()) {
+		return fmt.Errorf("the data's images have shape %v, the %s model's %v", digits.Shape(), c.Model, gen.SampleShape())
+	}
+	if err := checkExport(c.Export, gen.SampleShape()); err != nil {
+		return err
+	}
 	loss, err := losses.ByName(c.Loss)
 	if err != nil {
 		return err
 	}
 	opt := optim.AdamConfig{LR: c.LR, Beta1: 0.5, Beta2: 0.999}
-	tr, err := gan.NewTrainer(gen, disc, gan.Config{
+	tcfg := gan.Config{
 		BatchSize: c.Batch, DSteps: c.K, Loss: loss, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt, Device: c.Device,
-	})
+	}
+	if err := gan.CheckMemory([]gan.Generator{gen}, []gan.Discriminator{disc}, tcfg); err != nil {
+		return fmt.Errorf("-batch %d: %w", c.Batch, err)
+	}
+	tr, err := gan.NewTrainer(gen, disc, tcfg)
 	if err != nil {
 		return err
 	}
@@ -164,25 +175,4 @@ func newModels(c config) (gan.Generator, gan.Discriminator, error) {
 		return gen, disc, nil
 	}
 	return nil, nil, fmt.Errorf("unknown model %q", c.Model)
-}
-
-// exportIDX writes n generated digits as an uncompressed IDX3 ubyte file,
-// mapping [-1, 1] to 0..255 as the MNIST files store them.
-func exportIDX(tr *gan.Trainer, n int, path string) error {
-	batch, err := tr.Sample(n)
-	if err != nil {
-		return err
-	}
-	shape := tr.Generator().SampleShape()
-	h, w := shape[len(shape)-2], shape[len(shape)-1]
-	vals := batch.Data().([]float32)
-	pix := make([]byte, len(vals))
-	for i, v := range vals {
-		pix[i] = data.ToByte(v)
-	}
-	idx, err := data.NewIDXUint8(pix, n, h, w)
-	if err != nil {
-		return err
-	}
-	return data.WriteIDXFile(path, idx)
 }

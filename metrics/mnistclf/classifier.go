@@ -263,7 +263,7 @@ func (c *Classifier) each(images []float32, n int, f func(i int, feat, logits []
 
 // Predict returns the most likely digit of each of n images. images holds
 // the images one after the other, n·784 values, each image 28 rows of 28
-// pixels in [-1, 1] (background −1): the layout of data.Images.Pixels and
+// pixels in [-1, 1] (background −1): the layout of data.Images.Floats and
 // of a generator's [n, 1, 28, 28] output. It returns an error if the
 // length is not n·784 or a value is not finite.
 func (c *Classifier) Predict(images []float32, n int) ([]int, error) {

@@ -10,7 +10,7 @@
 // # Architecture
 //
 // A multilayer perceptron on the 784 pixels of a 28×28 digit in [-1, 1]
-// (the layout of data.Images.Pixels and of a generator's [n, 1, 28, 28]
+// (the layout of data.Images.Floats and of a generator's [n, 1, 28, 28]
 // output): dense 784→256 and ReLU, dense 256→64 and ReLU (these 64
 // activations are the features), dense 64→10 (the logits). 218,058
 // float32 weights; the weights file, classifier.gogan, is a package

@@ -40,6 +40,16 @@ func realDigits(t testing.TB) *data.Images {
 	return m
 }
 
+// floats returns m's pixels as values in [-1, 1].
+func floats(t testing.TB, m *data.Images) []float32 {
+	t.Helper()
+	f, err := m.Floats(0, m.N)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return f
+}
+
 func load(t testing.TB) *Classifier {
 	t.Helper()
 	c, err := Load()
@@ -254,7 +264,7 @@ func TestPlainForwardMatchesGraph(t *testing.T) {
 	x := uniformNoise(n, 5)
 	if _, err := os.Stat(dataDir); err == nil {
 		m := realDigits(t)
-		copy(x, m.Pixels[TrainSize*InputSize:(TrainSize+n/2)*InputSize]) // half real digits, half noise
+		copy(x, floats(t, m)[TrainSize*InputSize:(TrainSize+n/2)*InputSize]) // half real digits, half noise
 	}
 	gl, gf, err := graphForward(c, x, n)
 	if err != nil {
@@ -355,7 +365,7 @@ func TestCrossEntropyGradient(t *testing.T) {
 func TestHeldOutAccuracy(t *testing.T) {
 	m := realDigits(t)
 	c := load(t)
-	acc, err := c.Accuracy(m.Pixels[TrainSize*InputSize:], m.Labels[TrainSize:], HeldOutSize)
+	acc, err := c.Accuracy(floats(t, m)[TrainSize*InputSize:], m.Labels[TrainSize:], HeldOutSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -368,7 +378,7 @@ func TestHeldOutAccuracy(t *testing.T) {
 func TestClassHistogramOfRealDigits(t *testing.T) {
 	m := realDigits(t)
 	c := load(t)
-	hist, err := c.ClassHistogram(m.Pixels[TrainSize*InputSize:], HeldOutSize)
+	hist, err := c.ClassHistogram(floats(t, m)[TrainSize*InputSize:], HeldOutSize)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -392,8 +402,9 @@ func TestFrechetDistance(t *testing.T) {
 	m := realDigits(t)
 	c := load(t)
 	const n = HeldOutSize
-	held := m.Pixels[TrainSize*InputSize:]
-	train := m.Pixels[:n*InputSize] // the first 2,000 training digits
+	pixels := floats(t, m)
+	held := pixels[TrainSize*InputSize:]
+	train := pixels[:n*InputSize] // the first 2,000 training digits
 	noise := uniformNoise(n, 7)
 	collapsed := make([]float32, n*InputSize) // one digit, repeated
 	for i := 0; i < n; i++ {
@@ -455,7 +466,7 @@ func TestTrainValidates(t *testing.T) {
 			t.Errorf("Train: %v, want an error containing %q", err, tc.want)
 		}
 	}
-	big := &data.Images{N: 10000, C: 1, H: 28, W: 28, Pixels: make([]float32, 10000*InputSize), Labels: make([]uint8, 10000)}
+	big := &data.Images{N: 10000, C: 1, H: 28, W: 28, Bytes: make([]uint8, 10000*InputSize), Labels: make([]uint8, 10000)}
 	if _, _, err := Train(big, TrainConfig{BatchSize: -1}); err == nil || !strings.Contains(err.Error(), "bad configuration") {
 		t.Errorf("negative batch size: %v", err)
 	}

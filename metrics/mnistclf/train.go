@@ -359,7 +359,7 @@ func Train(images *data.Images, cfg TrainConfig) (*tensorfile.File, *Classifier,
 	if images.C != 1 || images.H != 28 || images.W != 28 {
 		return nil, nil, fmt.Errorf("mnistclf: train: images are %d×%d×%d, want 1×28×28", images.C, images.H, images.W)
 	}
-	if images.N != TrainSize+HeldOutSize || len(images.Labels) != images.N || len(images.Pixels) != images.N*InputSize {
+	if images.N != TrainSize+HeldOutSize || len(images.Labels) != images.N || len(images.Bytes) != images.N*InputSize {
 		return nil, nil, fmt.Errorf("mnistclf: train: %d images with %d labels, want %d labelled digits", images.N, len(images.Labels), TrainSize+HeldOutSize)
 	}
 	for i, l := range images.Labels {
@@ -387,7 +387,11 @@ func Train(images *data.Images, cfg TrainConfig) (*tensorfile.File, *Classifier,
 		return nil, nil, fmt.Errorf("mnistclf: train: %w", err)
 	}
 
-	heldPix := images.Pixels[TrainSize*InputSize:]
+	pixels, err := images.Floats(0, images.N)
+	if err != nil {
+		return nil, nil, fmt.Errorf("mnistclf: train: %w", err)
+	}
+	heldPix := pixels[TrainSize*InputSize:]
 	heldLab := images.Labels[TrainSize:]
 	meta := Meta{
 		Format: FileFormat, Architecture: Architecture, Data: "mnist10k",
@@ -413,7 +417,7 @@ func Train(images *data.Images, cfg TrainConfig) (*tensorfile.File, *Classifier,
 			clear(ys)
 			for k := 0; k < cfg.BatchSize; k++ {
 				idx := order[bi*cfg.BatchSize+k]
-				src := images.Pixels[idx*InputSize : (idx+1)*InputSize]
+				src := pixels[idx*InputSize : (idx+1)*InputSize]
 				dst := xs[k*InputSize : (k+1)*InputSize]
 				if cfg.Shift > 0 {
 					dx := rng.IntN(2*cfg.Shift+1) - cfg.Shift

@@ -1,0 +1,58 @@
+package main
+
+import (
+	"fmt"
+	"io"
+	"math"
+
+	"github.com/gogan/gogan/data"
+	"github.com/gogan/gogan/gan"
+)
+
+// exportChunk is the number of digits exportIDX generates at a time.
+var exportChunk = 1024
+
+// checkExport checks that n generated samples of the given shape make an
+// IDX file that data.ReadIDX (and so cmd/mnisteval) can read back: at most
+// 2^32-1 samples, and bytes within the data memory limit.
+func checkExport(n int, shape []int) error {
+	if n == 0 {
+		return nil
+	}
+	if n > math.MaxUint32 {
+		return fmt.Errorf("-export %d: an IDX file holds at most %d samples", n, uint32(math.MaxUint32))
+	}
+	if err := data.CheckCount(fmt.Sprintf("-export %d: the IDX file of %d samples of %v", n, n, shape), int64(n), int64(data.Size(shape))); err != nil {
+		return fmt.Errorf("%w; the file must fit the limit to be read back (lower -export)", err)
+	}
+	return nil
+}
+
+// exportIDX writes n generated digits as an uncompressed IDX3 ubyte file,
+// mapping [-1, 1] to 0..255 as the MNIST files store them. It generates
+// and writes exportChunk digits at a time, so its memory does not grow
+// with n; the digits are those of one tr.Sample(n).
+func exportIDX(tr *gan.Trainer, n int, path string) error {
+	shape := tr.Generator().SampleShape()
+	h, w := shape[len(shape)-2], shape[len(shape)-1]
+	return data.WriteIDXFileFrom(path, data.IDXUint8, []int{n, h, w}, func(out io.Writer) error {
+		var pix []byte
+		for done := 0; done < n; {
+			k := min(exportChunk, n-done)
+			batch, err := tr.Sample(k)
+			if err != nil {
+				return err
+			}
+			vals := batch.Data().([]float32)
+			pix = pix[:0]
+			for _, v := range vals {
+				pix = append(pix, data.ToByte(v))
+			}
+			if _, err := out.Write(pix); err != nil {
+				return err
+			}
+			done += k
+		}
+		return nil
+	})
+}
