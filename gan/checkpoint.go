@@ -40,6 +40,9 @@ type checkpointInfo struct {
 	DOptimizers    []optimizerMeta `json:"d_optimizers"`
 	Generators     []*NetworkSpec  `json:"generators,omitempty"`
 	Discriminators []*NetworkSpec  `json:"discriminators,omitempty"`
+	// EMA records the generators' weight average, if Config.GeneratorEMA
+	// is on (its tensors are "ema/generator/<param>", ...; see ema.go).
+	EMA *emaMeta `json:"ema,omitempty"`
 }
 
 // checkpointConfig is the part of Config a checkpoint records and checks.
@@ -179,6 +182,7 @@ func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.R
 			}
 		}
 	}
+	info.EMA = t.saveEMA(f)
 	if f.Meta, err = json.Marshal(info); err != nil {
 		return wrap(err)
 	}
@@ -322,6 +326,10 @@ func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMes
 			return nil, wrap(err)
 		}
 	}
+	applyEMA, err := t.planEMA(f, info.EMA)
+	if err != nil {
+		return nil, wrap(err)
+	}
 	var rngProbe rand.PCG
 	if err := rngProbe.UnmarshalBinary(info.RNG); err != nil {
 		return nil, wrap(fmt.Errorf("training random state: %w", err))
@@ -342,6 +350,7 @@ func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMes
 			return nil, wrap(err)
 		}
 	}
+	applyEMA()
 	if err := t.rngSrc.UnmarshalBinary(info.RNG); err != nil {
 		return nil, wrap(err)
 	}
