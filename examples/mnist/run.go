@@ -57,12 +57,16 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	opt := optim.AdamConfig{LR: c.LR, Beta1: 0.5, Beta2: 0.999}
 	tr, err := gan.NewTrainer(gen, disc, gan.Config{
 		BatchSize: c.Batch, DSteps: c.K, Loss: loss, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt, Device: c.Device,
+		GeneratorEMA: c.EMA,
 	})
 	if err != nil {
 		return err
 	}
 	fmt.Fprintf(log, "model: %s, G %d parameters, D %d parameters; loss %s, batch %d, k %d, Adam lr %g\n",
 		c.Model, gen.Params().Count(), disc.Params().Count(), loss.Name(), c.Batch, c.K, c.LR)
+	if c.SN || c.EMA > 0 {
+		fmt.Fprintf(log, "spectral norm on D: %v; generator EMA β: %g\n", c.SN, c.EMA)
+	}
 	// Everything is checked: only now is the run folder touched.
 	dir, err := training.ClaimFromFlags(c.Out, c.Resume != "", c.Overwrite, log)
 	if err != nil {
@@ -126,6 +130,7 @@ func newModels(c config) (gan.Generator, gan.Discriminator, error) {
 	switch c.Model {
 	case "mlp":
 		gcfg, dcfg := models.ReferenceMLP()
+		dcfg.SpectralNorm = c.SN
 		gen, err := models.NewMLPGenerator(gcfg, c.Seed)
 		if err != nil {
 			return nil, nil, err
@@ -137,6 +142,7 @@ func newModels(c config) (gan.Generator, gan.Discriminator, error) {
 		return gen, disc, nil
 	case "dcgan":
 		gcfg, dcfg := models.ReferenceDCGAN()
+		dcfg.SpectralNorm = c.SN
 		gen, err := models.NewDCGANGenerator(gcfg, c.Seed)
 		if err != nil {
 			return nil, nil, err
