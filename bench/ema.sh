@@ -1,13 +1,15 @@
 #!/usr/bin/env bash
-# ema.sh: the generator-EMA study of the README. It trains the reference
-# MLP GAN of examples/mnist for STEPS steps with each of SEEDS, without and
-# with -ema BETA, exports EXPORT digits from each run, scores them with
-# cmd/mnisteval (Fréchet distance on the shipped classifier's features,
-# class histogram) and prints a Markdown table: per configuration the mean
-# and sample standard deviation over the seeds of the Fréchet distance,
-# of the class coverage (classes with at least COVER of the digits; 10 is
-# every class) and of the KL divergence of the class histogram from the
-# uniform one.
+# ema.sh: the generator-EMA study of the README. For each of SEEDS it
+# trains the reference MLP GAN of examples/mnist for STEPS steps with
+# -ema BETA. The average never changes training, so one run gives both
+# generators: model.gogan holds the average, checkpoint.gogan the live
+# weights. cmd/sampleidx draws EXPORT digits from each (the same noise)
+# and cmd/mnisteval scores them (Fréchet distance on the shipped
+# classifier's features, class histogram). It prints a Markdown table: per
+# generator the mean and sample standard deviation over the seeds of the
+# Fréchet distance, of the class coverage (classes with at least COVER of
+# the digits; 10 is every class) and of the KL divergence of the class
+# histogram from the uniform one.
 #
 #   bench/ema.sh                                # 5 seeds x 5000 steps, -ema 0.999
 #   SEEDS="1 2" STEPS=500 bench/ema.sh          # a quick look
@@ -16,8 +18,9 @@
 # Environment: SEEDS ("1 2 3 4 5"), STEPS (5000), BETA (0.999), EXPORT
 # (10000), COVER (0.05, half the uniform share), DATA (the MNIST folder,
 # default ../shared/data/mnist10k), OUT (run folders; default a temporary
-# one), JOBS (runs at once, default 1), NICE (default 19). Every run is
-# seeded: the same seeds on the same machine give the same table.
+# one; a seed whose folder holds a finished run is not trained again),
+# JOBS (runs at once, default 1), NICE (default 19). Every run is seeded:
+# the same seeds on the same machine give the same table.
 set -euo pipefail
 
 root=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
@@ -33,31 +36,34 @@ NICE=${NICE:-19}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 go build -o "$OUT/mnist" ./examples/mnist
+go build -o "$OUT/sampleidx" ./cmd/sampleidx
 go build -o "$OUT/mnisteval" ./cmd/mnisteval
 
-runone() { # name seed flags...
-	local name=$1 seed=$2
-	shift 2
-	local dir="$OUT/$name-seed$seed"
-	if [ ! -s "$dir/score.txt" ]; then
-		nice -n "$NICE" "$OUT/mnist" -data "$DATA" -model mlp -steps "$STEPS" -seed "$seed" -export "$EXPORT" \
-			-grid-every 0 -checkpoint-every 0 -log-every 1000 -out "$dir" -overwrite "$@" >"$dir.log" 2>&1
-		"$OUT/mnisteval" -data "$DATA" "$dir/generated-images-idx3-ubyte" >"$dir/score.txt"
+runone() { # seed
+	local seed=$1
+	local dir="$OUT/seed$seed"
+	if [ ! -e "$dir/done" ]; then
+		nice -n "$NICE" "$OUT/mnist" -data "$DATA" -model mlp -steps "$STEPS" -seed "$seed" -ema "$BETA" \
+			-grid-every 0 -checkpoint-every 0 -log-every 1000 -out "$dir" -overwrite >"$dir.log" 2>&1
+		touch "$dir/done"
 	fi
+	for g in ema:model.gogan live:checkpoint.gogan; do
+		local name=${g%%:*} file=${g#*:}
+		if [ ! -s "$dir/score-$name.txt" ]; then
+			nice -n "$NICE" "$OUT/sampleidx" -model "$dir/$file" -n "$EXPORT" -seed 1 -out "$dir/$name-idx3-ubyte" >/dev/null
+			nice -n "$NICE" "$OUT/mnisteval" -data "$DATA" "$dir/$name-idx3-ubyte" >"$dir/score-$name.txt"
+		fi
+	done
 }
 
 pids=()
 for seed in $SEEDS; do
-	for cfg in plain ema; do
-		flags=()
-		[ "$cfg" = ema ] && flags=(-ema "$BETA")
-		runone "$cfg" "$seed" "${flags[@]}" &
-		pids+=($!)
-		if [ "${#pids[@]}" -ge "$JOBS" ]; then
-			wait "${pids[0]}"
-			pids=("${pids[@]:1}")
-		fi
-	done
+	runone "$seed" &
+	pids+=($!)
+	if [ "${#pids[@]}" -ge "$JOBS" ]; then
+		wait "${pids[0]}"
+		pids=("${pids[@]:1}")
+	fi
 done
 for p in "${pids[@]}"; do wait "$p"; done
 
@@ -73,12 +79,12 @@ def score(path):
 def ms(xs):
     sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
     return f"{statistics.mean(xs):.2f} ± {sd:.2f}"
-print(f"reference mlp, {steps} steps, seeds {' '.join(seeds)}: mean ± sd over the seeds")
+print(f"reference mlp, {steps} steps, -ema {beta}, seeds {' '.join(seeds)}: mean ± sd over the seeds")
 print()
 print(f"| generator | Fréchet distance | classes ≥ {cover:g} | KL from uniform | per seed (FD) |")
 print("|---|---|---|---|---|")
-for cfg, label in (("plain", "live weights"), ("ema", f"EMA β {beta}")):
-    rows = [score(f"{out}/{cfg}-seed{s}/score.txt") for s in seeds]
+for cfg, label in (("live", "live weights"), ("ema", f"EMA β {beta}")):
+    rows = [score(f"{out}/seed{s}/score-{cfg}.txt") for s in seeds]
     fds = [r[0] for r in rows]
     print(f"| {label} | {ms(fds)} | {ms([r[1] for r in rows])} | {ms([r[2] for r in rows])} | {' '.join(f'{v:.1f}' for v in fds)} |")
 PY

@@ -151,3 +151,25 @@ func TestGeneratorEMAConfigErrors(t *testing.T) {
 	require.ErrorContains(t, err, `GeneratorEMA is not supported on Device "host"`)
 	require.Nil(t, (&gan.Trainer{}).GeneratorEMAWeights(0))
 }
+
+func TestSamplerErrorsAndBatchSizes(t *testing.T) {
+	_, err := gan.NewSampler(nil, nil, 1)
+	require.ErrorContains(t, err, "no generator")
+	gen, _ := emaNets(t, 1)
+	s, err := gan.NewSampler(gen, gan.UniformNoise{}, 1)
+	require.NoError(t, err)
+	_, err = s.Sample(0)
+	require.ErrorContains(t, err, "want a positive number of samples")
+	_, err = s.GenerateFrom(make([]float64, 4))
+	require.ErrorContains(t, err, "4 noise values is not a positive multiple of the latent size 3")
+	z := []float64{0.1, -0.2, 0.3, 0.5, 0.4, -0.6}
+	two, err := s.GenerateFrom(z)
+	require.NoError(t, err)
+	one, err := s.GenerateFrom(z[3:]) // another batch size: rows are independent in inference mode
+	require.NoError(t, err)
+	require.Equal(t, []int{2, 2}, []int(two.Shape()))
+	require.InDeltaSlice(t, two.Data().([]float64)[2:], one.Data().([]float64), 1e-12)
+	x, err := s.Sample(5)
+	require.NoError(t, err)
+	require.Equal(t, []int{5, 2}, []int(x.Shape()))
+}
