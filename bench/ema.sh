@@ -14,12 +14,14 @@
 #   bench/ema.sh                                # 5 seeds x 5000 steps, -ema 0.999
 #   SEEDS="1 2" STEPS=500 bench/ema.sh          # a quick look
 #   OUT=/tmp/ema-runs JOBS=2 bench/ema.sh       # keep the runs; two at a time
+#   EXTRA=-sn OUT=/tmp/sn-runs bench/ema.sh     # the same with D spectrally normalised
 #
 # Environment: SEEDS ("1 2 3 4 5"), STEPS (5000), BETA (0.999), EXPORT
 # (10000), COVER (0.05, half the uniform share), DATA (the MNIST folder,
 # default ../shared/data/mnist10k), OUT (run folders; default a temporary
 # one; a seed whose folder holds a finished run is not trained again),
-# JOBS (runs at once, default 1), NICE (default 19). Every run is seeded:
+# JOBS (runs at once, default 1), NICE (default 19), EXTRA (more flags for
+# examples/mnist, e.g. -sn; default none). Every run is seeded:
 # the same seeds on the same machine give the same table.
 set -euo pipefail
 
@@ -33,6 +35,7 @@ COVER=${COVER:-0.05}
 DATA=${DATA:-../shared/data/mnist10k}
 JOBS=${JOBS:-1}
 NICE=${NICE:-19}
+EXTRA=${EXTRA:-}
 OUT=${OUT:-$(mktemp -d)}
 mkdir -p "$OUT"
 go build -o "$OUT/mnist" ./examples/mnist
@@ -44,7 +47,7 @@ runone() { # seed
 	local dir="$OUT/seed$seed"
 	if [ ! -e "$dir/done" ]; then
 		nice -n "$NICE" "$OUT/mnist" -data "$DATA" -model mlp -steps "$STEPS" -seed "$seed" -ema "$BETA" \
-			-grid-every 0 -checkpoint-every 0 -log-every 1000 -out "$dir" -overwrite >"$dir.log" 2>&1
+			-grid-every 0 -checkpoint-every 0 -log-every 1000 -out "$dir" -overwrite $EXTRA >"$dir.log" 2>&1
 		touch "$dir/done"
 	fi
 	for g in ema:model.gogan live:checkpoint.gogan; do
@@ -67,9 +70,9 @@ for seed in $SEEDS; do
 done
 for p in "${pids[@]}"; do wait "$p"; done
 
-python3 - "$OUT" "$COVER" "$BETA" "$STEPS" $SEEDS <<'PY'
+python3 - "$OUT" "$COVER" "$BETA" "$STEPS" "$EXTRA" $SEEDS <<'PY'
 import re, statistics, sys
-out, cover, beta, steps, seeds = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5:]
+out, cover, beta, steps, extra, seeds = sys.argv[1], float(sys.argv[2]), sys.argv[3], sys.argv[4], sys.argv[5], sys.argv[6:]
 def score(path):
     text = open(path).read()
     hist = [float(v) for v in re.search(r"classes 0-9:(.*)", text).group(1).split()]
@@ -79,7 +82,7 @@ def score(path):
 def ms(xs):
     sd = statistics.stdev(xs) if len(xs) > 1 else 0.0
     return f"{statistics.mean(xs):.2f} ± {sd:.2f}"
-print(f"reference mlp, {steps} steps, -ema {beta}, seeds {' '.join(seeds)}: mean ± sd over the seeds")
+print(f"reference mlp, {steps} steps, -ema {beta} {extra}, seeds {' '.join(seeds)}: mean ± sd over the seeds")
 print()
 print(f"| generator | Fréchet distance | classes ≥ {cover:g} | KL from uniform | per seed (FD) |")
 print("|---|---|---|---|---|")
