@@ -41,6 +41,9 @@ type checkpointInfo struct {
 	DOptimizers    []optimizerMeta `json:"d_optimizers"`
 	Generators     []*NetworkSpec  `json:"generators,omitempty"`
 	Discriminators []*NetworkSpec  `json:"discriminators,omitempty"`
+	// EMA records the generators' weight average, if Config.GeneratorEMA
+	// is on (its tensors are "ema/generator/<param>", ...; see ema.go).
+	EMA *emaMeta `json:"ema,omitempty"`
 }
 
 // checkpointConfig is the part of Config a checkpoint records and checks.
@@ -180,6 +183,7 @@ func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.R
 			}
 		}
 	}
+	info.EMA = t.saveEMA(f)
 	if err := checkFinite(f); err != nil {
 		return wrap(fmt.Errorf("%w: not saved, %s keeps its last good checkpoint", err, path))
 	}
@@ -329,6 +333,10 @@ func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMes
 			return nil, wrap(err)
 		}
 	}
+	applyEMA, err := t.planEMA(f, info.EMA)
+	if err != nil {
+		return nil, wrap(err)
+	}
 	var rngProbe rand.PCG
 	if err := rngProbe.UnmarshalBinary(info.RNG); err != nil {
 		return nil, wrap(fmt.Errorf("training random state: %w", err))
@@ -349,6 +357,7 @@ func (t *Trainer) LoadCheckpoint(path string, batches data.Batches) (json.RawMes
 			return nil, wrap(err)
 		}
 	}
+	applyEMA()
 	if err := t.rngSrc.UnmarshalBinary(info.RNG); err != nil {
 		return nil, wrap(err)
 	}

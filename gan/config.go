@@ -78,6 +78,14 @@ type Config struct {
 	// discriminator j with weights W[i][j], and discriminator j's loss the
 	// weighted mean over i with weights W[i][j]. nil means uniform.
 	AdversaryWeights [][]float64
+	// GeneratorEMA, if in (0, 1), is β of an exponential moving average
+	// of each generator's weights, θ_ema ← β·θ_ema + (1−β)·θ after every
+	// generator update (Yazıcı et al. 2019; 0.999 is usual; 0 = off).
+	// Sample, GenerateFrom, GenerateWith and Save then use the average;
+	// the networks' Params keep the live weights, and checkpoints hold
+	// both. Batch norm running statistics are not averaged: the live ones
+	// are used. CPU only (NewTrainer refuses it on a Device).
+	GeneratorEMA float64
 }
 
 // BalanceKind names a schedule of updates (see Balance).
@@ -176,6 +184,9 @@ func (c Config) validate() error {
 	}
 	if c.InstanceNoise < 0 || c.InstanceNoiseSteps < 0 {
 		return fmt.Errorf("gan: config: InstanceNoise (%v) and InstanceNoiseSteps (%d) must not be negative", c.InstanceNoise, c.InstanceNoiseSteps)
+	}
+	if err := checkEMA(c); err != nil {
+		return err
 	}
 	if err := checkDevice(c.Device); err != nil {
 		return fmt.Errorf("gan: config: Device %q: %w", c.Device, err)

@@ -160,6 +160,10 @@ func (t *Trainer) allParams() []*nn.Params {
 
 // compile compiles p's graph to a device program.
 func (r *deviceRun) compile(p *pass) error {
+	if sns := p.b.SpectralNorms(); len(sns) > 0 { // its power iteration runs on the host, before each run
+		return fmt.Errorf("gan: compile the %s graph for %s: spectral normalisation of %s: %w",
+			p.b.Mode(), r.dev.Name(), sns[0].W.Name, gpu.ErrUnsupported)
+	}
 	keep := make([]*G.Node, 0, len(p.reads))
 	for _, rd := range p.reads {
 		keep = append(keep, rd.n)

@@ -188,13 +188,17 @@ func planRestore(f *tensorfile.File, prefix string, ps *nn.Params) (func(), erro
 }
 
 // Save writes the trainer's (first) generator and discriminator to path
-// (see SaveModel), recording the number of steps trained. A checkpoint
-// (SaveCheckpoint) holds every network of a multi-adversary trainer.
+// (see SaveModel), recording the number of steps trained; with
+// Config.GeneratorEMA the generator's weights saved are its average. A
+// checkpoint (SaveCheckpoint) holds every network of a multi-adversary
+// trainer.
 func (t *Trainer) Save(path string) error {
 	if err := t.Sync(); err != nil {
 		return err
 	}
-	return SaveModel(path, t.gens[0], t.discs[0], ModelInfo{Steps: t.step})
+	return t.withEMA(0, func() error {
+		return SaveModel(path, t.gens[0], t.discs[0], ModelInfo{Steps: t.step})
+	})
 }
 
 func equalInts(a []int, b []int) bool {

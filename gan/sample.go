@@ -58,7 +58,7 @@ func (t *Trainer) Sample(n int) (*tensor.Dense, error) {
 
 // GenerateFrom returns G(z) for the latent vectors z (row after row,
 // len(z) a multiple of LatentDim), in inference mode, with the (first)
-// generator.
+// generator; with Config.GeneratorEMA, with its averaged weights.
 func (t *Trainer) GenerateFrom(z []float64) (*tensor.Dense, error) { return t.GenerateWith(0, z) }
 
 // GenerateWith is GenerateFrom with generator i of a multi-adversary
@@ -72,7 +72,6 @@ func (t *Trainer) GenerateWith(i int, z []float64) (*tensor.Dense, error) {
 	if len(z) == 0 || len(z)%latent != 0 {
 		return nil, fmt.Errorf("gan: generate: %d noise values is not a positive multiple of the latent size %d", len(z), latent)
 	}
-	n := len(z) / latent
 	if t.samplers[i] == nil {
 		p := &pass{b: nn.NewBuilder(G.NewGraph(), nn.Inference)}
 		out, err := t.generate(p, gen)
@@ -86,6 +85,20 @@ func (t *Trainer) GenerateWith(i int, z []float64) (*tensor.Dense, error) {
 		t.samplers[i] = p
 	}
 	p := t.samplers[i]
+	var result *tensor.Dense
+	err := t.withEMA(i, func() error {
+		var err error
+		result, err = t.generateChunks(p, gen, z)
+		return err
+	})
+	return result, err
+}
+
+// generateChunks runs the sampling pass p of gen over z, a batch at a
+// time.
+func (t *Trainer) generateChunks(p *pass, gen Generator, z []float64) (*tensor.Dense, error) {
+	latent := gen.LatentDim()
+	n := len(z) / latent
 	batch := t.cfg.BatchSize
 	sampleSize := tensor.Shape(gen.SampleShape()).TotalSize()
 	result := tensor.New(tensor.Of(t.dtype), tensor.WithShape(append([]int{n}, gen.SampleShape()...)...))

@@ -127,6 +127,9 @@ func (t *Trainer) updateGenerator(batches data.Batches, st *Stats) error {
 		st.GSkipped++
 	} else {
 		st.GUpdates++
+		for i := range t.gens {
+			t.updateEMA(i)
+		}
 	}
 	return nil
 }

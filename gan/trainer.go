@@ -37,6 +37,8 @@ type Trainer struct {
 
 	dev *deviceRun // nil on the CPU
 
+	ema []emaState // per generator, the average of its weights (nil when GeneratorEMA is 0)
+
 	step    int
 	gap     float64 // D(x) − D(G(z)) of the last discriminator pass, for the balance schedule
 	zBuf    []float64
@@ -154,6 +156,7 @@ func NewMultiTrainer(gens []Generator, discs []Discriminator, cfg Config) (*Trai
 		}
 		t.gOpts = append(t.gOpts, o)
 	}
+	t.initEMA()
 	if t.clip > 0 {
 		t.clipD() // on the host: the device, if any, is opened below
 	}

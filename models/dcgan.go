@@ -87,6 +87,11 @@ type DCGANDiscriminatorConfig struct {
 	BatchNorm bool `json:"batch_norm"`
 	// DType is "float32" (the default) or "float64".
 	DType string `json:"dtype,omitempty"`
+	// SpectralNorm normalises every convolution kernel (as the matrix
+	// [out, in·4·4]) and the dense output weight by its largest singular
+	// value (Miyato et al. 2018; nn.SpectralNorm). Its power-iteration
+	// vectors are buffers named "<layer>/w/sn_u" and ".../sn_v".
+	SpectralNorm bool `json:"spectral_norm,omitempty"`
 }
 
 // ReferenceDCGAN returns the reference DCGAN configuration "dcgan" for
@@ -379,6 +384,7 @@ type DCGANDiscriminator struct {
 	layers []convLayer
 	// dense output (ImageSize 28): weight [c·7·7, 1] and bias [1]
 	denseW, denseB *nn.Param
+	sn             nn.SpectralNormSet // the weights spectrally normalised (nil: none)
 }
 
 // NewDCGANDiscriminator builds a discriminator from cfg with weights
@@ -419,6 +425,18 @@ func NewDCGANDiscriminator(cfg DCGANDiscriminatorConfig, seed uint64) (*DCGANDis
 		}
 		m.layers = append(m.layers, l)
 	}
+	if cfg.SpectralNorm { // drawn from a stream of their own: the weights are those without SN
+		var ws []*nn.Param
+		for _, l := range m.layers {
+			ws = append(ws, l.w)
+		}
+		if m.denseW != nil {
+			ws = append(ws, m.denseW)
+		}
+		if m.sn, err = nn.NewSpectralNormSet(ps, ws, newRNG(seed, snStream)); err != nil {
+			return nil, wrap(err)
+		}
+	}
 	return m, nil
 }
 
@@ -457,7 +475,11 @@ func (m *DCGANDiscriminator) discriminate(b *nn.Builder, x *G.Node) (*G.Node, er
 	batch := x.Shape()[0]
 	var err error
 	for i, l := range m.layers {
-		if x, err = ops.Conv2d(x, b.Node(l.w), [2]int{l.stride, l.stride}, [2]int{l.pad, l.pad}); err != nil {
+		w, err := m.sn.Weight(b, l.w)
+		if err != nil {
+			return nil, err
+		}
+		if x, err = ops.Conv2d(x, w, [2]int{l.stride, l.stride}, [2]int{l.pad, l.pad}); err != nil {
 			return nil, fmt.Errorf("%s: %w", l.w.Name, err)
 		}
 		act := nn.LeakyReLU(dcganSlope)
@@ -472,7 +494,7 @@ func (m *DCGANDiscriminator) discriminate(b *nn.Builder, x *G.Node) (*G.Node, er
 		if x, err = G.Reshape(x, tensor.Shape{batch, m.denseW.Value.Shape()[0]}); err != nil {
 			return nil, fmt.Errorf("flatten: %w", err)
 		}
-		if x, err = nn.Dense(b, x, m.denseW, m.denseB); err != nil {
+		if x, err = m.sn.Dense(b, x, m.denseW, m.denseB); err != nil {
 			return nil, err
 		}
 	}

@@ -10,7 +10,7 @@ import (
 
 // generatorKinds and discriminatorKinds map a Spec kind to a constructor.
 var (
-	generatorKinds = map[string]func(raw json.RawMessage, seed uint64) (gan.Generator, error){
+	generatorKinds = map[string]GeneratorBuilder{
 		KindMLPGenerator: func(raw json.RawMessage, seed uint64) (gan.Generator, error) {
 			var c MLPGeneratorConfig
 			if err := strictUnmarshal(raw, &c); err != nil {
@@ -26,7 +26,7 @@ var (
 			return NewDCGANGenerator(c, seed)
 		},
 	}
-	discriminatorKinds = map[string]func(raw json.RawMessage, seed uint64) (gan.Discriminator, error){
+	discriminatorKinds = map[string]DiscriminatorBuilder{
 		KindMLPDiscriminator: func(raw json.RawMessage, seed uint64) (gan.Discriminator, error) {
 			var c MLPDiscriminatorConfig
 			if err := strictUnmarshal(raw, &c); err != nil {
@@ -63,9 +63,9 @@ func kinds[V any](m map[string]V) []string {
 // NewGenerator builds the generator a spec describes, with fresh weights
 // drawn from seed.
 func NewGenerator(spec gan.NetworkSpec, seed uint64) (gan.Generator, error) {
-	mk, ok := generatorKinds[spec.Kind]
+	mk, ok := lookupGenerator(spec.Kind) // registry.go
 	if !ok {
-		return nil, fmt.Errorf("models: unknown generator kind %q (known: %v)", spec.Kind, kinds(generatorKinds))
+		return nil, fmt.Errorf("models: unknown generator kind %q (known: %v; register your own with RegisterGenerator)", spec.Kind, GeneratorKinds())
 	}
 	g, err := mk(spec.Config, seed)
 	if err != nil {
@@ -77,9 +77,9 @@ func NewGenerator(spec gan.NetworkSpec, seed uint64) (gan.Generator, error) {
 // NewDiscriminator builds the discriminator a spec describes, with fresh
 // weights drawn from seed.
 func NewDiscriminator(spec gan.NetworkSpec, seed uint64) (gan.Discriminator, error) {
-	mk, ok := discriminatorKinds[spec.Kind]
+	mk, ok := lookupDiscriminator(spec.Kind) // registry.go
 	if !ok {
-		return nil, fmt.Errorf("models: unknown discriminator kind %q (known: %v)", spec.Kind, kinds(discriminatorKinds))
+		return nil, fmt.Errorf("models: unknown discriminator kind %q (known: %v; register your own with RegisterDiscriminator)", spec.Kind, DiscriminatorKinds())
 	}
 	d, err := mk(spec.Config, seed)
 	if err != nil {

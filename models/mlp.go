@@ -63,7 +63,16 @@ type MLPDiscriminatorConfig struct {
 	Init string `json:"init,omitempty"`
 	// DType is "float32" (the default) or "float64".
 	DType string `json:"dtype,omitempty"`
+	// SpectralNorm normalises every dense weight by its largest singular
+	// value (Miyato et al. 2018; nn.SpectralNorm); the minibatch
+	// discrimination tensor, if any, is left as it is. Its power-iteration
+	// vectors are buffers named "dense<i>/w/sn_u" and ".../sn_v".
+	SpectralNorm bool `json:"spectral_norm,omitempty"`
 }
+
+// snStream is the random stream the power-iteration vectors of
+// spectral normalisation are drawn from.
+const snStream = 0x736e
 
 // ReferenceMLP returns the reference configuration "mlp" used by the
 // examples and benchmarks, for 28×28 grayscale images in [-1, 1]:
@@ -101,6 +110,7 @@ type mlp struct {
 	biases  []*nn.Param
 	norms   []*nn.BatchNorm // per hidden layer; nil where absent
 	mbd     *nn.MinibatchDiscrimination
+	sn      nn.SpectralNormSet // the dense weights spectrally normalised (nil: none)
 }
 
 // newMLP builds dense layers of the given sizes; with mbdKernels > 0 a
@@ -174,7 +184,7 @@ func (m *mlp) forward(b *nn.Builder, x *G.Node, act nn.Activation, dropout float
 				return nil, nil, err
 			}
 		}
-		if x, err = nn.Dense(b, x, m.weights[i], m.biases[i]); err != nil {
+		if x, err = m.sn.Dense(b, x, m.weights[i], m.biases[i]); err != nil {
 			return nil, nil, err
 		}
 		if i == last {
@@ -289,6 +299,11 @@ func NewMLPDiscriminator(cfg MLPDiscriminatorConfig, seed uint64) (*MLPDiscrimin
 		cfg.MinibatchKernels, cfg.MinibatchKernelDim)
 	if err != nil {
 		return nil, fmt.Errorf("models: mlp discriminator: %w", err)
+	}
+	if cfg.SpectralNorm { // drawn from a stream of their own: the weights are those without SN
+		if net.sn, err = nn.NewSpectralNormSet(net.params, net.weights, newRNG(seed, snStream)); err != nil {
+			return nil, fmt.Errorf("models: mlp discriminator: %w", err)
+		}
 	}
 	return &MLPDiscriminator{cfg: cfg, net: net}, nil
 }

@@ -43,6 +43,10 @@ type Builder struct {
 	serial int
 	masks  []dropoutMask
 	norms  []batchStats
+	// spectral caches each spectral normalisation's node; sns are those
+	// to iterate before each run (Training mode; see SpectralNorm).
+	spectral map[*SpectralNorm]*G.Node
+	sns      []*SpectralNorm
 }
 
 // NewBuilder returns a Builder for graph g in the given mode.
@@ -96,9 +100,14 @@ func (b *Builder) Input(name string, dtype tensor.Dtype, shape ...int) *G.Node {
 	return G.NewTensor(b.g, dtype, len(shape), G.WithShape(shape...), G.WithName(b.UniqueName(name)), G.WithValue(t))
 }
 
-// BeforeRun prepares the graph for a run: it draws fresh dropout masks
-// from rng. Call it before every run of a machine on the builder's graph.
+// BeforeRun prepares the graph for a run: it does one power-iteration
+// step of every spectral normalisation of a Training-mode graph and draws
+// fresh dropout masks from rng. Call it before every run of a machine on
+// the builder's graph.
 func (b *Builder) BeforeRun(rng *rand.Rand) {
+	for _, sn := range b.sns {
+		sn.PowerIteration()
+	}
 	for _, m := range b.masks {
 		m.draw(rng)
 	}

@@ -86,6 +86,10 @@ type config struct {
 	// Overwrite is -overwrite: a new run into a folder that holds a run
 	// moves that run aside to OUT.old-<time> first.
 	Overwrite bool `json:"-"`
+	// EMA is -ema: β of the generator's weight average (0: off).
+	EMA float64 `json:"ema,omitempty"`
+	// SN is -sn: spectral normalisation of the discriminator's weights.
+	SN bool `json:"sn,omitempty"`
 	// progress selects the progress display (tests force plain lines).
 	progress monitor.Mode
 }
@@ -112,6 +116,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.NaNRollbacks, "nan-rollback", 0, "on a NaN or Inf loss, roll back to the last checkpoint with halved learning rates, at most N times (0: stop, keeping the last good checkpoint)")
 	fs.Float64Var(&c.DivergeLoss, "diverge-loss", training.DefaultDivergence.LossAbove, "warn (progress line and report.html) that the run diverged when a loss stays above this in absolute value, or D's loss pinned at 0 with collapsed samples, for 20 steps in a row (negative: no warning)")
 	fs.StringVar(&c.Resume, "resume", "", "continue the run in this directory from its last checkpoint (its configuration is reused; -steps may raise the step budget)")
+	fs.Float64Var(&c.EMA, "ema", 0, "keep an exponential moving average of the generator's weights with this β (e.g. 0.999) and sample, save and export with it (0: off)")
+	fs.BoolVar(&c.SN, "sn", false, "spectral normalisation of the discriminator's weights (Miyato et al. 2018)")
 	fs.BoolVar(&c.Overwrite, "overwrite", false, "start a new run even if -out holds one, moving the old run aside to OUT.old-<time> (never deleting it)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
@@ -144,6 +150,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 		return c, fmt.Errorf("-nan-rollback must not be negative, got %d", c.NaNRollbacks)
 	case c.GridEvery < 0 || c.LogEvery < 1 || c.CheckpointEvery < 0:
 		return c, fmt.Errorf("-grid-every and -checkpoint-every must not be negative and -log-every must be positive")
+	case !(c.EMA >= 0 && c.EMA < 1):
+		return c, fmt.Errorf("-ema must be 0 (off) or lie in (0, 1), got %v", c.EMA)
 	case c.Out == "":
 		return c, fmt.Errorf("-out must name a directory")
 	}

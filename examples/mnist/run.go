@@ -72,6 +72,7 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	opt := optim.AdamConfig{LR: c.LR, Beta1: 0.5, Beta2: 0.999}
 	tcfg := gan.Config{
 		BatchSize: c.Batch, DSteps: c.K, Loss: loss, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt, Device: c.Device,
+		GeneratorEMA: c.EMA,
 	}
 	if err := gan.CheckMemory([]gan.Generator{gen}, []gan.Discriminator{disc}, tcfg); err != nil {
 		return fmt.Errorf("-batch %d: %w", c.Batch, err)
@@ -82,6 +83,9 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	}
 	fmt.Fprintf(log, "model: %s, G %d parameters, D %d parameters; loss %s, batch %d, k %d, Adam lr %g\n",
 		c.Model, gen.Params().Count(), disc.Params().Count(), loss.Name(), c.Batch, c.K, c.LR)
+	if c.SN || c.EMA > 0 {
+		fmt.Fprintf(log, "spectral norm on D: %v; generator EMA β: %g\n", c.SN, c.EMA)
+	}
 	// Everything is checked: only now is the run folder touched.
 	dir, err := training.ClaimFromFlags(c.Out, c.Resume != "", c.Overwrite, log)
 	if err != nil {
@@ -153,6 +157,7 @@ func newModels(c config) (gan.Generator, gan.Discriminator, error) {
 	switch c.Model {
 	case "mlp":
 		gcfg, dcfg := models.ReferenceMLP()
+		dcfg.SpectralNorm = c.SN
 		gen, err := models.NewMLPGenerator(gcfg, c.Seed)
 		if err != nil {
 			return nil, nil, err
@@ -164,6 +169,7 @@ func newModels(c config) (gan.Generator, gan.Discriminator, error) {
 		return gen, disc, nil
 	case "dcgan":
 		gcfg, dcfg := models.ReferenceDCGAN()
+		dcfg.SpectralNorm = c.SN
 		gen, err := models.NewDCGANGenerator(gcfg, c.Seed)
 		if err != nil {
 			return nil, nil, err
