@@ -62,7 +62,7 @@ func BLAS() string {
 		s := "gonum (pure Go"
 		if !rtState.Load().gonum {
 			n := sgemmThreads()
-			s = fmt.Sprintf("gogan (pure Go, %s, %d thread", sgemmKernelName, n)
+			s = fmt.Sprintf("gogan (pure Go, %s, %d thread", sgemmKernel.name, n)
 			if n != 1 {
 				s += "s"
 			}

@@ -12,30 +12,33 @@ import (
 // Goto & van de Geijn's "Anatomy of high-performance matrix
 // multiplication" and BLIS:
 //
-//	for jc in steps of sgemmNC over the columns of C      (B block in L3)
-//	  for pc in steps of sgemmKC over k:  pack B[pc:, jc:] in 16-column panels
-//	    for ic in steps of sgemmMC over the rows of C     (A block in L2)
-//	      pack A[ic:, pc:] in 6-row panels
-//	      for jr in steps of 16, for ir in steps of 6:
-//	        micro-kernel: C[ir:ir+6, jr:jr+16] (+)= A panel · B panel  (registers)
+//	for jc in steps of NC over the columns of C        (B block in L3)
+//	  for pc in steps of KC over k:  pack B[pc:, jc:] in nr-column panels
+//	    for ic in steps of MC over the rows of C       (A block in L2)
+//	      pack A[ic:, pc:] in mr-row panels
+//	      for jr in steps of nr, for ir in steps of mr:
+//	        micro-kernel: C[ir:ir+mr, jr:jr+nr] (+)= A panel · B panel  (registers)
 //
 // The packed panels are contiguous in the order the micro-kernel reads
 // them, whatever the transposition of A and B, so one kernel serves NN,
-// NT, TN and TT. The micro-kernel keeps a 6×16 tile of C in twelve
-// 8-float registers (AVX2+FMA, sgemm_amd64.s) or, on other CPUs, in a Go
-// array (sgemmKernelGo). Edge tiles go through a 6×16 scratch tile.
+// NT, TN and TT. The micro-kernel keeps an mr×nr tile of C in registers:
+// 12×32 in 24 ZMM registers with AVX-512F, 6×16 in 12 YMM registers with
+// AVX2+FMA (sgemm_amd64.s), 6×16 in a Go array elsewhere
+// (sgemmKernelGo). Edge tiles go through a scratch tile. Products with
+// m = 1 or n = 1 are matrix-vector products and go to gonum's Sgemv.
 //
-// Block sizes for the AMD EPYC (Zen 4) of the development VM (48 KiB L1d,
-// 1 MiB L2 per core, 32 MiB shared L3) and close to BLIS's for
+// Each kernel comes with its block sizes (sgemmKern). Those of the AVX2
+// and Go kernels suit the AMD EPYC (Zen 5) of the development VM (48 KiB
+// L1d, 1 MiB L2 per core, 32 MiB shared L3) and are close to BLIS's for
 // Haswell/Zen: a 16-column B panel of KC = 256 rows is 16 KiB (a third of
 // L1), the MC×KC = 144×256 A block 144 KiB (an L2 share leaving room for
-// C and B streams), a KC×NC B block at most 4 MiB (L3).
+// C and B streams), a KC×NC B block at most 4 MiB (L3). The depth k is cut
+// into equal blocks of at most KC (k = 784 is 4 × 196, not 3 × 256 + 16),
+// so that no block is too shallow to amortise the tile's loads and stores
+// of C.
 const (
-	sgemmMR = 6    // rows of the register tile
-	sgemmNR = 16   // columns of the register tile (two 8-float vectors)
-	sgemmKC = 256  // depth of a packed block
-	sgemmMC = 144  // rows of a packed A block (a multiple of sgemmMR)
-	sgemmNC = 4096 // columns of a packed B block (a multiple of sgemmNR)
+	// sgemmTileMax is the largest mr·nr of the kernels.
+	sgemmTileMax = 12 * 32
 )
 
 // sgemmParallelMin is the work (m·n·k multiply-adds) from which a
@@ -44,47 +47,56 @@ const (
 // the tests.
 var sgemmParallelMin = 1 << 19
 
-// sgemmKernelFunc computes the 6×16 tile c (row stride ldc) as
-// alpha·(a·b) + beta·c, where a is a packed 6-row panel (kc groups of 6
-// floats, one per row) and b a packed 16-column panel (kc groups of 16).
+// sgemmKernelFunc computes the mr×nr tile c (row stride ldc) as
+// alpha·(a·b) + beta·c, where a is a packed mr-row panel (kc groups of mr
+// floats, one per row) and b a packed nr-column panel (kc groups of nr).
 // With beta = 0, c is not read. The products are summed over the kc
 // steps in order, one fused multiply-add per step where the kernel uses
 // FMA.
 type sgemmKernelFunc func(kc int, a, b, c []float32, ldc int, alpha, beta float32)
 
-// sgemmKernel is the micro-kernel in use: the AVX2+FMA one where the CPU
-// has both (sgemm_amd64.go), sgemmKernelGo elsewhere. sgemmKernelName
-// names it.
-var (
-	sgemmKernel     sgemmKernelFunc = sgemmKernelGo
-	sgemmKernelName                 = "generic Go kernel"
-)
+// sgemmKern is a micro-kernel with its register tile (mr×nr) and cache
+// blocks (mc a multiple of mr, nc of nr).
+type sgemmKern struct {
+	name       string
+	f          sgemmKernelFunc
+	mr, nr     int
+	mc, kc, nc int
+}
 
-// sgemmKernelGo is the portable micro-kernel.
+// sgemmGo is the portable 6×16 kernel.
+var sgemmGo = &sgemmKern{name: "generic Go kernel", f: sgemmKernelGo, mr: 6, nr: 16, mc: 144, kc: 256, nc: 4096}
+
+// sgemmKernel is the micro-kernel in use: the widest the CPU supports
+// (sgemm_amd64.go), sgemmGo elsewhere.
+var sgemmKernel = sgemmGo
+
+// sgemmKernelGo is the portable micro-kernel, 6×16.
 func sgemmKernelGo(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
-	var acc [sgemmMR][sgemmNR]float32
-	a = a[:kc*sgemmMR]
-	b = b[:kc*sgemmNR]
+	const mr, nr = 6, 16
+	var acc [mr][nr]float32
+	a = a[:kc*mr]
+	b = b[:kc*nr]
 	for p := 0; p < kc; p++ {
-		ap := (*[sgemmMR]float32)(a[p*sgemmMR:])
-		bp := (*[sgemmNR]float32)(b[p*sgemmNR:])
-		for i := range sgemmMR {
+		ap := (*[mr]float32)(a[p*mr:])
+		bp := (*[nr]float32)(b[p*nr:])
+		for i := range mr {
 			ai := ap[i]
 			row := &acc[i]
-			for j := range sgemmNR {
+			for j := range nr {
 				row[j] += ai * bp[j]
 			}
 		}
 	}
-	for i := range sgemmMR {
-		ci := (*[sgemmNR]float32)(c[i*ldc:])
+	for i := range mr {
+		ci := (*[nr]float32)(c[i*ldc:])
 		row := &acc[i]
 		if beta == 0 {
-			for j := range sgemmNR {
+			for j := range nr {
 				ci[j] = alpha * row[j]
 			}
 		} else {
-			for j := range sgemmNR {
+			for j := range nr {
 				ci[j] = alpha*row[j] + beta*ci[j]
 			}
 		}
@@ -94,7 +106,7 @@ func sgemmKernelGo(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 // sgemmBuf holds one thread's packing buffers and edge-tile scratch.
 type sgemmBuf struct {
 	a, b []float32
-	tmp  [sgemmMR * sgemmNR]float32
+	tmp  [sgemmTileMax]float32
 }
 
 var sgemmBufs = sync.Pool{New: func() any { return new(sgemmBuf) }}
@@ -131,10 +143,35 @@ func goganSgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 		return
 	}
 	transA, transB := tA != blas.NoTrans, tB != blas.NoTrans
+	switch {
+	case n == 1: // c[i·ldc] = alpha·op(A)·op(B)[:, 0] + beta·c
+		incB := ldb
+		if transB {
+			incB = 1
+		}
+		ar, ac := m, k
+		if transA {
+			ar, ac = k, m
+		}
+		native.Sgemv(tA, ar, ac, alpha, a, lda, b, incB, beta, c, ldc)
+		return
+	case m == 1: // C[0, :] = alpha·op(B)ᵀ·op(A)[0, :]ᵀ + beta·C[0, :]
+		incA := 1
+		if transA {
+			incA = lda
+		}
+		br, bc, t := k, n, blas.Trans
+		if transB {
+			br, bc, t = n, k, blas.NoTrans
+		}
+		native.Sgemv(t, br, bc, alpha, b, ldb, a, incA, beta, c, 1)
+		return
+	}
+	kern := sgemmKernel
 	threads := sgemmThreads()
 	if threads <= 1 || m*n*k < sgemmParallelMin {
 		buf := sgemmBufs.Get().(*sgemmBuf)
-		sgemmSerial(transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, buf)
+		sgemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, buf)
 		sgemmBufs.Put(buf)
 		return
 	}
@@ -143,9 +180,9 @@ func goganSgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 	// sequence of kernel calls as in the serial product, so the result
 	// does not depend on the thread count.
 	splitN := n >= m
-	tile, size := sgemmMR, m
+	tile, size := kern.mr, m
 	if splitN {
-		tile, size = sgemmNR, n
+		tile, size = kern.nr, n
 	}
 	tiles := (size + tile - 1) / tile
 	parts := min(threads, tiles)
@@ -165,13 +202,13 @@ func goganSgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 				if transB {
 					bo = lo * ldb
 				}
-				sgemmSerial(transA, transB, m, hi-lo, k, alpha, a, lda, b[bo:], ldb, beta, c[lo:], ldc, buf)
+				sgemmSerial(kern, transA, transB, m, hi-lo, k, alpha, a, lda, b[bo:], ldb, beta, c[lo:], ldc, buf)
 			} else {
 				ao := lo * lda
 				if transA {
 					ao = lo
 				}
-				sgemmSerial(transA, transB, hi-lo, n, k, alpha, a[ao:], lda, b, ldb, beta, c[lo*ldc:], ldc, buf)
+				sgemmSerial(kern, transA, transB, hi-lo, n, k, alpha, a[ao:], lda, b, ldb, beta, c[lo*ldc:], ldc, buf)
 			}
 		}()
 	}
@@ -195,27 +232,29 @@ func sgemmScale(m, n int, beta float32, c []float32, ldc int) {
 	}
 }
 
-// sgemmSerial is goganSgemm on one thread, for checked arguments with
-// m, n, k > 0.
-func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, buf *sgemmBuf) {
-	kernel := sgemmKernel
-	for jc := 0; jc < n; jc += sgemmNC {
-		nc := min(sgemmNC, n-jc)
-		ncp := (nc + sgemmNR - 1) / sgemmNR * sgemmNR
-		for pc := 0; pc < k; pc += sgemmKC {
-			kc := min(sgemmKC, k-pc)
+// sgemmSerial is goganSgemm on one thread with kernel kern, for checked
+// arguments with m, n, k > 0.
+func sgemmSerial(kern *sgemmKern, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, buf *sgemmBuf) {
+	mr, nr := kern.mr, kern.nr
+	kcb := (k + kern.kc - 1) / kern.kc // depth blocks
+	kcb = (k + kcb - 1) / kcb          // of equal depth
+	for jc := 0; jc < n; jc += kern.nc {
+		nc := min(kern.nc, n-jc)
+		ncp := (nc + nr - 1) / nr * nr
+		for pc := 0; pc < k; pc += kcb {
+			kc := min(kcb, k-pc)
 			buf.b = grow(buf.b, kc*ncp)
-			sgemmPackB(transB, b, ldb, pc, jc, kc, nc, buf.b)
+			sgemmPackB(nr, transB, b, ldb, pc, jc, kc, nc, buf.b)
 			bet := beta
 			if pc > 0 {
 				bet = 1 // later depth blocks accumulate
 			}
-			for ic := 0; ic < m; ic += sgemmMC {
-				mc := min(sgemmMC, m-ic)
-				mcp := (mc + sgemmMR - 1) / sgemmMR * sgemmMR
+			for ic := 0; ic < m; ic += kern.mc {
+				mc := min(kern.mc, m-ic)
+				mcp := (mc + mr - 1) / mr * mr
 				buf.a = grow(buf.a, kc*mcp)
-				sgemmPackA(transA, a, lda, ic, pc, mc, kc, buf.a)
-				sgemmMacro(kernel, mc, nc, kc, alpha, bet, buf.a, buf.b, c[ic*ldc+jc:], ldc, &buf.tmp)
+				sgemmPackA(mr, transA, a, lda, ic, pc, mc, kc, buf.a)
+				sgemmMacro(kern, mc, nc, kc, alpha, bet, buf.a, buf.b, c[ic*ldc+jc:], ldc, &buf.tmp)
 			}
 		}
 	}
@@ -224,14 +263,15 @@ func sgemmSerial(transA, transB bool, m, n, k int, alpha float32, a []float32, l
 // sgemmMacro multiplies a packed mc×kc block of A by a packed kc×nc block
 // of B into the mc×nc block of C at c: C = alpha·A·B + beta·C; tmp is
 // scratch for the edge tiles.
-func sgemmMacro(kernel sgemmKernelFunc, mc, nc, kc int, alpha, beta float32, pa, pb, c []float32, ldc int, tmp *[sgemmMR * sgemmNR]float32) {
-	for jr := 0; jr < nc; jr += sgemmNR {
-		nr := min(sgemmNR, nc-jr)
-		bp := pb[jr*kc : (jr+sgemmNR)*kc]
-		for ir := 0; ir < mc; ir += sgemmMR {
-			mr := min(sgemmMR, mc-ir)
-			ap := pa[ir*kc : (ir+sgemmMR)*kc]
-			if mr == sgemmMR && nr == sgemmNR {
+func sgemmMacro(kern *sgemmKern, mc, nc, kc int, alpha, beta float32, pa, pb, c []float32, ldc int, tmp *[sgemmTileMax]float32) {
+	MR, NR, kernel := kern.mr, kern.nr, kern.f
+	for jr := 0; jr < nc; jr += NR {
+		nr := min(NR, nc-jr)
+		bp := pb[jr*kc : (jr+NR)*kc]
+		for ir := 0; ir < mc; ir += MR {
+			mr := min(MR, mc-ir)
+			ap := pa[ir*kc : (ir+MR)*kc]
+			if mr == MR && nr == NR {
 				kernel(kc, ap, bp, c[ir*ldc+jr:], ldc, alpha, beta)
 				continue
 			}
@@ -240,83 +280,92 @@ func sgemmMacro(kernel sgemmKernelFunc, mc, nc, kc int, alpha, beta float32, pa,
 			// full tile), and only the mr×nr part goes back.
 			if beta != 0 {
 				for i := range mr {
-					copy(tmp[i*sgemmNR:i*sgemmNR+nr], c[(ir+i)*ldc+jr:])
+					copy(tmp[i*NR:i*NR+nr], c[(ir+i)*ldc+jr:])
 				}
 			}
-			kernel(kc, ap, bp, tmp[:], sgemmNR, alpha, beta)
+			kernel(kc, ap, bp, tmp[:MR*NR], NR, alpha, beta)
 			for i := range mr {
-				copy(c[(ir+i)*ldc+jr:(ir+i)*ldc+jr+nr], tmp[i*sgemmNR:])
+				copy(c[(ir+i)*ldc+jr:(ir+i)*ldc+jr+nr], tmp[i*NR:])
 			}
 		}
 	}
 }
 
 // sgemmPackA packs the mc×kc block of op(A) at (ic, pc) into dst as
-// 6-row panels: panel r holds, for each p < kc, the 6 values
-// op(A)[ic+6r+i, pc+p]; rows past mc are zero.
-func sgemmPackA(trans bool, a []float32, lda, ic, pc, mc, kc int, dst []float32) {
-	for ir := 0; ir < mc; ir += sgemmMR {
-		mr := min(sgemmMR, mc-ir)
-		d := dst[ir*kc : (ir+sgemmMR)*kc]
+// MR-row panels: panel r holds, for each p < kc, the MR values
+// op(A)[ic+MR·r+i, pc+p]; rows past mc are zero.
+func sgemmPackA(MR int, trans bool, a []float32, lda, ic, pc, mc, kc int, dst []float32) {
+	for ir := 0; ir < mc; ir += MR {
+		mr := min(MR, mc-ir)
+		d := dst[ir*kc : (ir+MR)*kc]
 		if trans { // op(A)[i, p] = a[p·lda + i]: rows of a are contiguous in i
 			for p := range kc {
 				src := a[(pc+p)*lda+ic+ir:]
-				dp := d[p*sgemmMR : p*sgemmMR+sgemmMR]
+				dp := d[p*MR : p*MR+MR]
 				copy(dp[:mr], src[:mr])
 				clear(dp[mr:])
 			}
 			continue
 		}
-		if mr == sgemmMR {
-			r0 := a[(ic+ir)*lda+pc:]
-			r1 := a[(ic+ir+1)*lda+pc:]
-			r2 := a[(ic+ir+2)*lda+pc:]
-			r3 := a[(ic+ir+3)*lda+pc:]
-			r4 := a[(ic+ir+4)*lda+pc:]
-			r5 := a[(ic+ir+5)*lda+pc:]
-			r0, r1, r2, r3, r4, r5 = r0[:kc], r1[:kc], r2[:kc], r3[:kc], r4[:kc], r5[:kc]
-			for p := range kc {
-				dp := (*[sgemmMR]float32)(d[p*sgemmMR:])
-				dp[0], dp[1], dp[2], dp[3], dp[4], dp[5] = r0[p], r1[p], r2[p], r3[p], r4[p], r5[p]
-			}
-			continue
+		if mr < MR {
+			clear(d)
 		}
-		clear(d)
 		for i := range mr {
 			row := a[(ic+ir+i)*lda+pc:]
 			row = row[:kc]
 			for p, v := range row {
-				d[p*sgemmMR+i] = v
+				d[p*MR+i] = v
 			}
 		}
 	}
 }
 
 // sgemmPackB packs the kc×nc block of op(B) at (pc, jc) into dst as
-// 16-column panels: panel r holds, for each p < kc, the 16 values
-// op(B)[pc+p, jc+16r+j]; columns past nc are zero.
-func sgemmPackB(trans bool, b []float32, ldb, pc, jc, kc, nc int, dst []float32) {
-	for jr := 0; jr < nc; jr += sgemmNR {
-		nr := min(sgemmNR, nc-jr)
-		d := dst[jr*kc : (jr+sgemmNR)*kc]
+// NR-column panels: panel r holds, for each p < kc, the NR values
+// op(B)[pc+p, jc+NR·r+j]; columns past nc are zero.
+func sgemmPackB(NR int, trans bool, b []float32, ldb, pc, jc, kc, nc int, dst []float32) {
+	for jr := 0; jr < nc; jr += NR {
+		nr := min(NR, nc-jr)
+		d := dst[jr*kc : (jr+NR)*kc]
 		if !trans { // op(B)[p, j] = b[p·ldb + j]: contiguous in j
 			for p := range kc {
 				src := b[(pc+p)*ldb+jc+jr:]
-				dp := d[p*sgemmNR : p*sgemmNR+sgemmNR]
+				dp := d[p*NR : p*NR+NR]
 				copy(dp[:nr], src[:nr])
 				clear(dp[nr:])
 			}
 			continue
 		}
-		if nr < sgemmNR {
-			clear(d)
-		}
-		for j := range nr { // op(B)[p, j] = b[j·ldb + p]
-			col := b[(jc+jr+j)*ldb+pc:]
-			col = col[:kc]
-			for p, v := range col {
-				d[p*sgemmNR+j] = v
+		// op(B)[p, j] = b[j·ldb + p]: 8×8 blocks transposed in
+		// registers where sgemmTransposer is set (amd64), the rest
+		// gathered one packed row at a time from nr rows of b read in
+		// step (contiguous writes; writing one column of the panel at a
+		// time, 128-byte strided, was twice as slow).
+		base := (jc+jr)*ldb + pc
+		_ = b[base+(nr-1)*ldb+kc-1]
+		j8, k8 := 0, 0
+		if sgemmTransposer != nil {
+			j8, k8 = nr&^7, kc&^7
+			for j0 := 0; j0 < j8; j0 += 8 {
+				sgemmTransposer(d[j0:], NR, b[base+j0*ldb:], ldb, k8)
 			}
+		}
+		for p := range kc {
+			dp := d[p*NR : p*NR+NR]
+			j0 := 0
+			if p < k8 {
+				j0 = j8
+			}
+			o := base + p + j0*ldb
+			for j := j0; j < nr; j++ {
+				dp[j] = b[o]
+				o += ldb
+			}
+			clear(dp[nr:])
 		}
 	}
 }
+
+// sgemmTransposer, where set, transposes 8 rows of src into k8 rows of 8
+// of dst: dst[p·ldd+j] = src[j·lds+p] for j < 8, p < k8 (a multiple of 8).
+var sgemmTransposer func(dst []float32, ldd int, src []float32, lds int, k8 int)

@@ -12,21 +12,29 @@ import (
 )
 
 // sgemmKernels are the micro-kernels the tests run goganSgemm with: the
-// one chosen for this CPU and, if that is another, the Go kernel.
-func sgemmKernels() map[string]sgemmKernelFunc {
-	ks := map[string]sgemmKernelFunc{"go": sgemmKernelGo}
-	if sgemmKernelName != "generic Go kernel" {
-		ks[sgemmKernelName] = sgemmKernel
+// Go kernel and every assembly kernel this CPU supports.
+func sgemmKernels() map[string]*sgemmKern {
+	ks := map[string]*sgemmKern{"go": sgemmGo}
+	for _, k := range sgemmAsmKernels() {
+		ks[k.name] = k
 	}
 	return ks
 }
 
 // withSgemm runs f with kernel k and, where parallel, every product
-// split over two goroutines, restoring both afterwards.
-func withSgemm(k sgemmKernelFunc, parallel bool, f func()) {
-	savedK, savedMin, savedThreads := sgemmKernel, sgemmParallelMin, blasThreads.Load()
-	defer func() { sgemmKernel, sgemmParallelMin = savedK, savedMin; blasThreads.Store(savedThreads) }()
+// split over two goroutines, restoring both afterwards. With the Go
+// kernel the B panels are packed without the assembly transposer too,
+// as on other architectures.
+func withSgemm(k *sgemmKern, parallel bool, f func()) {
+	savedK, savedMin, savedThreads, savedT := sgemmKernel, sgemmParallelMin, blasThreads.Load(), sgemmTransposer
+	defer func() {
+		sgemmKernel, sgemmParallelMin, sgemmTransposer = savedK, savedMin, savedT
+		blasThreads.Store(savedThreads)
+	}()
 	sgemmKernel = k
+	if k == sgemmGo {
+		sgemmTransposer = nil
+	}
 	if parallel {
 		sgemmParallelMin = 0
 		blasThreads.Store(2)
@@ -140,7 +148,7 @@ var transposes = []blas.Transpose{blas.NoTrans, blas.Trans}
 // kernel, serial and split over two goroutines.
 func TestSgemmOddSizes(t *testing.T) {
 	sizes := []int{1, 2, 5, 6, 7, 13, 16, 17, 31, 37}
-	ks := []int{1, 2, 3, 5, 8, 37, sgemmKC, sgemmKC + 1, 2*sgemmKC + 37}
+	ks := []int{1, 2, 3, 5, 8, 37, 256, 257, 2*256 + 37}
 	ab := [][2]float64{{1, 0}, {1, 1}, {-0.5, 2}, {2, 0}, {1, -1}}
 	for name, kern := range sgemmKernels() {
 		for _, parallel := range []bool{false, true} {
@@ -167,12 +175,12 @@ func TestSgemmOddSizes(t *testing.T) {
 // direction (m > MC, n > NC, k > KC), exactly on integer data, with each
 // kernel and thread split.
 func TestSgemmBlocks(t *testing.T) {
-	cases := []gemmCaseT{
-		{m: sgemmMC + 7, n: 45, k: sgemmKC + 3, alpha: 1, beta: 1, pad: 1},
-		{m: 7, n: sgemmNC + 21, k: 5, alpha: 1, beta: 0},
-		{m: 2*sgemmMC + 1, n: 33, k: 2*sgemmKC + 1, alpha: 2, beta: -1},
-	}
 	for name, kern := range sgemmKernels() {
+		cases := []gemmCaseT{
+			{m: kern.mc + 7, n: 45, k: kern.kc + 3, alpha: 1, beta: 1, pad: 1},
+			{m: 7, n: kern.nc + 21, k: 5, alpha: 1, beta: 0},
+			{m: 2*kern.mc + 1, n: 33, k: 2*kern.kc + 1, alpha: 2, beta: -1},
+		}
 		for _, parallel := range []bool{false, true} {
 			withSgemm(kern, parallel, func() {
 				rng := rand.New(rand.NewPCG(15, 2))
@@ -192,7 +200,7 @@ func TestSgemmBlocks(t *testing.T) {
 // TestSgemmDeterministic: the result does not depend on the kernel for
 // exact (integer) data, nor on the thread split for any data.
 func TestSgemmDeterministic(t *testing.T) {
-	run := func(kern sgemmKernelFunc, parallel bool, seed uint64, integers bool) []float32 {
+	run := func(kern *sgemmKern, parallel bool, seed uint64, integers bool) []float32 {
 		c := gemmCaseT{tA: blas.Trans, tB: blas.NoTrans, m: 61, n: 83, k: 300, alpha: 0.7, beta: 1.3, pad: 2}
 		if integers {
 			c.alpha, c.beta = 2, -1
@@ -207,7 +215,7 @@ func TestSgemmDeterministic(t *testing.T) {
 		serial := run(kern, false, 1, false)
 		require.Equal(t, bitsOf(serial), bitsOf(run(kern, true, 1, false)), "serial and parallel differ")
 	}
-	ref := run(sgemmKernelGo, false, 2, true)
+	ref := run(sgemmGo, false, 2, true)
 	for name, kern := range sgemmKernels() {
 		require.Equal(t, bitsOf(ref), bitsOf(run(kern, true, 2, true)), name)
 	}
@@ -221,61 +229,61 @@ func bitsOf(s []float32) []uint32 {
 	return u
 }
 
-// TestSgemmKernelsAgree runs the micro-kernels directly on the same
-// random packed panels: the assembly one and the Go one sum in the same
-// order (the Go one possibly without FMA), so they agree to a few
-// roundings, and exactly on integer panels; neither reads C with beta = 0.
-func TestSgemmKernelsAgree(t *testing.T) {
-	ks := sgemmKernels()
-	if len(ks) == 1 {
-		t.Skip("only the Go kernel on this CPU/build")
-	}
+// TestSgemmKernels runs each micro-kernel directly on random packed
+// panels against a float64 reference: within a few roundings, exactly on
+// integer panels; with beta = 0 the kernel must not read C (NaN there).
+func TestSgemmKernels(t *testing.T) {
 	rng := rand.New(rand.NewPCG(15, 4))
-	for _, kc := range []int{1, 2, 3, 4, 5, 7, 8, 9, 64, 255, 256} {
-		for _, integers := range []bool{false, true} {
-			for _, beta := range []float32{0, 1, -0.25} {
-				a, b := make([]float32, kc*sgemmMR), make([]float32, kc*sgemmNR)
-				var sa [sgemmMR * sgemmNR]float64
-				for i := range a {
-					a[i] = float32(rng.NormFloat64())
-					if integers {
-						a[i] = float32(rng.IntN(9) - 4)
-					}
-				}
-				for i := range b {
-					b[i] = float32(rng.NormFloat64())
-					if integers {
-						b[i] = float32(rng.IntN(9) - 4)
-					}
-				}
-				ldc := sgemmNR + 3
-				c0 := make([]float32, (sgemmMR-1)*ldc+sgemmNR)
-				for i := range c0 {
-					c0[i] = float32(rng.IntN(5))
-					if beta == 0 {
-						c0[i] = float32(math.NaN())
-					}
-				}
-				got := map[string][]float32{}
-				for name, kern := range ks {
-					c := append([]float32(nil), c0...)
-					kern(kc, a, b, c, ldc, 1.5, beta)
-					got[name] = c
-				}
-				g, asm := got["go"], got[sgemmKernelName]
-				for i := range sgemmMR {
-					for j := range sgemmNR {
-						for p := range kc {
-							sa[i*sgemmNR+j] += math.Abs(float64(a[p*sgemmMR+i]) * float64(b[p*sgemmNR+j]))
-						}
-						x, y := float64(g[i*ldc+j]), float64(asm[i*ldc+j])
-						bound := 4 * float64(kc+2) * 0x1p-24 * (1.5*sa[i*sgemmNR+j] + math.Abs(float64(beta*c0[i*ldc+j])))
+	for name, kern := range sgemmKernels() {
+		mr, nr := kern.mr, kern.nr
+		for _, kc := range []int{1, 2, 3, 4, 5, 7, 8, 9, 64, 255, 256} {
+			for _, integers := range []bool{false, true} {
+				for _, beta := range []float32{0, 1, -0.25} {
+					val := func() float32 {
 						if integers {
-							bound = 0
+							return float32(rng.IntN(9) - 4)
 						}
-						require.False(t, math.IsNaN(x) || math.IsNaN(y), "kc %d beta %v: NaN at [%d,%d]", kc, beta, i, j)
-						if math.Abs(x-y) > bound {
-							t.Fatalf("kc %d beta %v [%d,%d]: go %v, asm %v", kc, beta, i, j, x, y)
+						return float32(rng.NormFloat64())
+					}
+					a, b := make([]float32, kc*mr), make([]float32, kc*nr)
+					for i := range a {
+						a[i] = val()
+					}
+					for i := range b {
+						b[i] = val()
+					}
+					ldc := nr + 3
+					c0 := make([]float32, (mr-1)*ldc+nr)
+					for i := range c0 {
+						c0[i] = float32(rng.IntN(5))
+						if beta == 0 {
+							c0[i] = float32(math.NaN())
+						}
+					}
+					c := append([]float32(nil), c0...)
+					kern.f(kc, a, b, c, ldc, 1.5, beta)
+					for i := range mr {
+						for j := range nr {
+							var s, sa float64
+							for p := range kc {
+								v := float64(a[p*mr+i]) * float64(b[p*nr+j])
+								s, sa = s+v, sa+math.Abs(v)
+							}
+							want, scale := 1.5*s, 1.5*sa
+							if beta != 0 {
+								want += float64(beta * c0[i*ldc+j])
+								scale += math.Abs(float64(beta * c0[i*ldc+j]))
+							}
+							bound := 2 * float64(kc+2) * 0x1p-24 * scale
+							if integers {
+								bound = 0
+							}
+							if g := float64(c[i*ldc+j]); !(math.Abs(g-want) <= bound) {
+								t.Fatalf("%s kc %d beta %v [%d,%d]: %v, want %v", name, kc, beta, i, j, g, want)
+							}
+						}
+						for j := nr; j < ldc && i*ldc+j < len(c); j++ {
+							require.Equal(t, math.Float32bits(c0[i*ldc+j]), math.Float32bits(c[i*ldc+j]), "%s: wrote outside the tile", name)
 						}
 					}
 				}
@@ -364,7 +372,7 @@ func TestUseBLASGogan(t *testing.T) {
 	defer func() { require.NoError(t, UseBLAS(blasChoice)) }()
 	require.NoError(t, UseBLAS("gogan"))
 	require.NoError(t, BLASError())
-	require.Contains(t, BLAS(), "gogan (pure Go, "+sgemmKernelName+", ")
+	require.Contains(t, BLAS(), "gogan (pure Go, "+sgemmKernel.name+", ")
 	require.IsType(t, runtimeImpl{}, blas32.Implementation())
 	require.IsType(t, runtimeImpl{}, G.WhichBLAS())
 	c := []float32{0}
