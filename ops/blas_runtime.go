@@ -25,9 +25,11 @@ import (
 //     (libblis.so.4), Intel MKL (libmkl_rt.so.2, libmkl_rt.so); gogan's
 //     own pure-Go SGEMM where none is installed. This is the default.
 //   - "gogan": gogan's pure-Go SGEMM (packed panels, cache blocking, an
-//     AVX2+FMA micro-kernel where the CPU has them, a Go one elsewhere;
-//     split over the threads SetBLASThreads sets); no library is loaded.
-//     Every other BLAS routine (Dgemm, Sgemv...) is gonum's.
+//     AVX-512 or AVX2+FMA micro-kernel in Go assembly where the CPU has
+//     them, a Go one elsewhere; split over the threads SetBLASThreads
+//     sets); no library is loaded. Every other BLAS routine (Dgemm,
+//     Sgemv...) is gonum's. "gogan-avx512", "gogan-avx2" and "gogan-go"
+//     force that micro-kernel (an error where the CPU lacks it).
 //   - "go" (or "gonum"): gonum's pure-Go BLAS for everything; no library
 //     is loaded.
 //   - "openblas", "blis" or "mkl": that library only.
@@ -151,6 +153,7 @@ func UseBLAS(choice string) error {
 	if err != nil {
 		return err
 	}
+	useGoganKernel(choice)
 	rtOnce.Do(func() {}) // the choice replaces GOGAN_BLAS's, loaded or not
 	rtState.Store(&blasState{lib: l, gonum: isPureGo(choice)})
 	if isPureGo(choice) {
@@ -159,6 +162,16 @@ func UseBLAS(choice string) error {
 		install(runtimeImpl{})
 	}
 	return nil
+}
+
+// useGoganKernel makes goganSgemm use the kernel that choice (a
+// GOGAN_BLAS value) forces, the best for the CPU otherwise.
+func useGoganKernel(choice string) {
+	if k, ok, err := goganKernel(choice); ok && err == nil {
+		sgemmKernel = k
+	} else {
+		sgemmKernel = sgemmBest()
+	}
 }
 
 // isPureGo reports whether choice (a GOGAN_BLAS value) asks for gonum.
@@ -190,6 +203,7 @@ var (
 func runtimeBLAS() (*cblasLib, error) {
 	rtOnce.Do(func() {
 		l, err := loadBLAS(blasChoice)
+		useGoganKernel(blasChoice)
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "gogan: warning: %v; matrix products use gogan's pure-Go SGEMM\n", err)
 		}
@@ -216,8 +230,11 @@ var blasLibraries = []struct {
 // the libraries, it returns nil, nil.
 func loadBLAS(choice string) (*cblasLib, error) {
 	c := strings.TrimSpace(choice)
-	if isPureGo(c) || strings.EqualFold(c, "gogan") {
+	if isPureGo(c) {
 		return nil, nil
+	}
+	if _, ok, err := goganKernel(c); ok {
+		return nil, err
 	}
 	switch lc := strings.ToLower(c); lc {
 	case "", "auto":
@@ -252,7 +269,7 @@ func loadBLAS(choice string) (*cblasLib, error) {
 		}
 		return l, nil
 	}
-	return nil, fmt.Errorf("%s=%q is not understood (want auto, gogan, go, openblas, blis, mkl or a library file)", BLASEnv, c)
+	return nil, fmt.Errorf("%s=%q is not understood (want auto, gogan, gogan-avx512, gogan-avx2, gogan-go, go, openblas, blis, mkl or a library file)", BLASEnv, c)
 }
 
 // cblasLib is a loaded BLAS library: its Fortran sgemm_/dgemm_ entry

@@ -1,7 +1,9 @@
 package ops
 
 import (
+	"fmt"
 	"runtime"
+	"strings"
 	"sync"
 
 	"gonum.org/v1/gonum/blas"
@@ -58,6 +60,7 @@ type sgemmKernelFunc func(kc int, a, b, c []float32, ldc int, alpha, beta float3
 // sgemmKern is a micro-kernel with its register tile (mr×nr) and cache
 // blocks (mc a multiple of mr, nc of nr).
 type sgemmKern struct {
+	id         string // GOGAN_BLAS=gogan-<id> forces it
 	name       string
 	f          sgemmKernelFunc
 	mr, nr     int
@@ -65,11 +68,44 @@ type sgemmKern struct {
 }
 
 // sgemmGo is the portable 6×16 kernel.
-var sgemmGo = &sgemmKern{name: "generic Go kernel", f: sgemmKernelGo, mr: 6, nr: 16, mc: 144, kc: 256, nc: 4096}
+var sgemmGo = &sgemmKern{id: "go", name: "generic Go kernel", f: sgemmKernelGo, mr: 6, nr: 16, mc: 144, kc: 256, nc: 4096}
 
-// sgemmKernel is the micro-kernel in use: the widest the CPU supports
-// (sgemm_amd64.go), sgemmGo elsewhere.
-var sgemmKernel = sgemmGo
+// sgemmKernel is the micro-kernel in use: by default the widest the CPU
+// supports (sgemmBest), else the one GOGAN_BLAS=gogan-<id> or UseBLAS
+// chose.
+var sgemmKernel = sgemmBest()
+
+// sgemmBest is the widest kernel the CPU supports (sgemm_amd64.go),
+// sgemmGo where none.
+func sgemmBest() *sgemmKern {
+	if ks := sgemmAsmKernels(); len(ks) > 0 {
+		return ks[0]
+	}
+	return sgemmGo
+}
+
+// goganKernel returns the kernel that a GOGAN_BLAS value "gogan" (the
+// best for the CPU) or "gogan-<id>" (gogan-avx512, gogan-avx2, gogan-go)
+// asks for; ok is false for any other value, err non-nil for a kernel
+// this CPU or build does not have.
+func goganKernel(choice string) (k *sgemmKern, ok bool, err error) {
+	c := strings.ToLower(strings.TrimSpace(choice))
+	if c == "gogan" {
+		return sgemmBest(), true, nil
+	}
+	id, found := strings.CutPrefix(c, "gogan-")
+	if !found {
+		return nil, false, nil
+	}
+	ids := []string{"go"}
+	for _, k := range append(sgemmAsmKernels(), sgemmGo) {
+		if k.id == id {
+			return k, true, nil
+		}
+		ids = append(ids, k.id)
+	}
+	return nil, true, fmt.Errorf("%s=%s: no such SGEMM kernel on this CPU and build (have %s)", BLASEnv, choice, strings.Join(ids[1:], ", "))
+}
 
 // sgemmKernelGo is the portable micro-kernel, 6×16.
 func sgemmKernelGo(kc int, a, b, c []float32, ldc int, alpha, beta float32) {

@@ -55,8 +55,8 @@ func sgemmAVX512(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 // KC 256) is 32 KiB, two thirds of the development VM's 48 KiB L1d; its
 // A block MC×KC = 144×256 as the AVX2 kernel's.
 var (
-	sgemmAVX2Kern   = &sgemmKern{name: "AVX2+FMA kernel", f: sgemmAVX2, mr: 6, nr: 16, mc: 144, kc: 256, nc: 4096}
-	sgemmAVX512Kern = &sgemmKern{name: "AVX-512 kernel", f: sgemmAVX512, mr: 12, nr: 32, mc: 144, kc: 256, nc: 4096}
+	sgemmAVX2Kern   = &sgemmKern{id: "avx2", name: "AVX2+FMA kernel", f: sgemmAVX2, mr: 6, nr: 16, mc: 144, kc: 256, nc: 4096}
+	sgemmAVX512Kern = &sgemmKern{id: "avx512", name: "AVX-512 kernel", f: sgemmAVX512, mr: 12, nr: 32, mc: 144, kc: 256, nc: 4096}
 
 	hasAVX2FMA = cpu.X86.HasAVX2 && cpu.X86.HasFMA
 	hasAVX512  = cpu.X86.HasAVX512F
@@ -75,8 +75,7 @@ func sgemmAsmKernels() []*sgemmKern {
 }
 
 func init() {
-	if ks := sgemmAsmKernels(); len(ks) > 0 {
-		sgemmKernel = ks[0]
+	if len(sgemmAsmKernels()) > 0 {
 		sgemmTransposer = sgemmTranspose8
 	}
 }

@@ -378,4 +378,17 @@ func TestUseBLASGogan(t *testing.T) {
 	c := []float32{0}
 	blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, 1, 1, 2, 1, []float32{2, 3}, 2, []float32{4, 5}, 1, 0, c, 1)
 	require.Equal(t, float32(23), c[0])
+
+	require.NoError(t, UseBLAS("gogan-go"))
+	require.Contains(t, BLAS(), "gogan (pure Go, generic Go kernel, ")
+	require.Same(t, sgemmGo, sgemmKernel)
+	for _, k := range sgemmAsmKernels() {
+		require.NoError(t, UseBLAS("gogan-"+k.id))
+		require.Contains(t, BLAS(), k.name)
+	}
+	require.ErrorContains(t, UseBLAS("gogan-avx1024"), "GOGAN_BLAS=gogan-avx1024: no such SGEMM kernel")
+	require.Contains(t, BLAS(), "gogan (pure Go, ", "a failed UseBLAS changes nothing")
+	require.NoError(t, UseBLAS("go"))
+	require.NoError(t, UseBLAS("gogan"))
+	require.Same(t, sgemmBest(), sgemmKernel)
 }
