@@ -26,8 +26,8 @@ import (
 //     own pure-Go SGEMM where none is installed. This is the default.
 //   - "gogan": gogan's pure-Go SGEMM (packed panels, cache blocking, an
 //     AVX-512 or AVX2+FMA micro-kernel in Go assembly where the CPU has
-//     them, a Go one elsewhere; split over the threads SetBLASThreads
-//     sets); no library is loaded. Every other BLAS routine (Dgemm,
+//     them, gonum's Sgemm where it has neither; split over the threads
+//     SetBLASThreads sets); no library is loaded. Every other BLAS routine (Dgemm,
 //     Sgemv...) is gonum's. "gogan-avx512", "gogan-avx2" and "gogan-go"
 //     force that micro-kernel (an error where the CPU lacks it).
 //   - "go" (or "gonum"): gonum's pure-Go BLAS for everything; no library

@@ -25,8 +25,9 @@ import (
 // them, whatever the transposition of A and B, so one kernel serves NN,
 // NT, TN and TT. The micro-kernel keeps an mr×nr tile of C in registers:
 // 12×32 in 24 ZMM registers with AVX-512F, 6×16 in 12 YMM registers with
-// AVX2+FMA (sgemm_amd64.s), 6×16 in a Go array elsewhere
-// (sgemmKernelGo). Edge tiles go through a scratch tile. Products with
+// AVX2+FMA (sgemm_amd64.s); a portable 6×16 Go kernel (sgemmKernelGo)
+// runs when forced, and CPUs with neither assembly kernel use gonum's
+// Sgemm (sgemmBest). Edge tiles go through a scratch tile. Products with
 // m = 1 or n = 1 are matrix-vector products and go to gonum's Sgemv.
 //
 // Each kernel comes with its block sizes (sgemmKern). Those of the AVX2
