@@ -27,8 +27,15 @@ import (
 // 12×32 in 24 ZMM registers with AVX-512F, 6×16 in 12 YMM registers with
 // AVX2+FMA (sgemm_amd64.s); a portable 6×16 Go kernel (sgemmKernelGo)
 // runs when forced, and CPUs with neither assembly kernel use gonum's
-// Sgemm (sgemmBest). Edge tiles go through a scratch tile. Products with
-// m = 1 or n = 1 are matrix-vector products and go to gonum's Sgemv.
+// Sgemm (sgemmBest). Edge tiles go through a scratch tile. Every element
+// of C is computed the same way whatever the transpositions, the roles of
+// A and B and the shape (vectors included): an FMA chain over each depth
+// block, whose size depends on k only, with the same instructions in
+// both assembly kernels. So a product and its transpose, computed by two
+// code paths (a training step and a device program), agree bit for bit,
+// as they do on gonum's BLAS; sending m = 1 or n = 1 to gonum's Sgemv,
+// which sums in another order, broke that and put a device-agreement
+// test of package gan over its tolerance.
 //
 // Each kernel comes with its block sizes (sgemmKern). Those of the AVX2
 // and Go kernels suit the AMD EPYC (Zen 5) of the development VM (48 KiB
@@ -66,6 +73,11 @@ type sgemmKern struct {
 	f          sgemmKernelFunc
 	mr, nr     int
 	mc, kc, nc int
+
+	// narrow, if set, is a kernel with a narrower tile that rounds
+	// exactly as this one (same FMA sequence per element, same kc), used
+	// for products with n < nr.
+	narrow *sgemmKern
 }
 
 // sgemmGo is the portable 6×16 kernel.
@@ -186,31 +198,7 @@ func goganSgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 		return
 	}
 	transA, transB := tA != blas.NoTrans, tB != blas.NoTrans
-	switch {
-	case n == 1: // c[i·ldc] = alpha·op(A)·op(B)[:, 0] + beta·c
-		incB := ldb
-		if transB {
-			incB = 1
-		}
-		ar, ac := m, k
-		if transA {
-			ar, ac = k, m
-		}
-		native.Sgemv(tA, ar, ac, alpha, a, lda, b, incB, beta, c, ldc)
-		return
-	case m == 1: // C[0, :] = alpha·op(B)ᵀ·op(A)[0, :]ᵀ + beta·C[0, :]
-		incA := 1
-		if transA {
-			incA = lda
-		}
-		br, bc, t := k, n, blas.Trans
-		if transB {
-			br, bc, t = n, k, blas.NoTrans
-		}
-		native.Sgemv(t, br, bc, alpha, b, ldb, a, incA, beta, c, 1)
-		return
-	}
-	kern := sgemmKernel
+	kern := sgemmKernelFor(n)
 	if kern.f == nil {
 		native.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
@@ -260,6 +248,15 @@ func goganSgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 		}()
 	}
 	wg.Wait()
+}
+
+// sgemmKernelFor is the kernel for a product with n columns: sgemmKernel,
+// or its narrow variant where n is below its tile's width.
+func sgemmKernelFor(n int) *sgemmKern {
+	if k := sgemmKernel; n >= k.nr || k.narrow == nil {
+		return k
+	}
+	return sgemmKernel.narrow
 }
 
 // sgemmScale sets the m×n matrix c to beta·c, to zero without reading it

@@ -78,4 +78,7 @@ func init() {
 	if len(sgemmAsmKernels()) > 0 {
 		sgemmTransposer = sgemmTranspose8
 	}
+	if hasAVX2FMA {
+		sgemmAVX512Kern.narrow = sgemmAVX2Kern // n < 32: a 16-wide tile wastes less
+	}
 }

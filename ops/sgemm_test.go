@@ -221,6 +221,49 @@ func TestSgemmDeterministic(t *testing.T) {
 	}
 }
 
+// TestSgemmTransposeInvariant: C = op(A)·op(B) and Cᵀ = op(B)ᵀ·op(A)ᵀ,
+// computed with the other transpositions and roles, agree bit for bit,
+// vectors (m = 1, n = 1) and narrow products included, and every assembly
+// kernel rounds alike.
+func TestSgemmTransposeInvariant(t *testing.T) {
+	rng := rand.New(rand.NewPCG(15, 7))
+	for _, sz := range [][3]int{{37, 29, 300}, {64, 1, 600}, {1, 64, 77}, {64, 16, 1000}, {5, 40, 1}} {
+		m, n, k := sz[0], sz[1], sz[2]
+		a, b := make([]float32, m*k), make([]float32, k*n) // A m×k, B k×n, row-major
+		for i := range a {
+			a[i] = float32(rng.NormFloat64())
+		}
+		for i := range b {
+			b[i] = float32(rng.NormFloat64())
+		}
+		var first []uint32
+		for name, kern := range sgemmKernels() {
+			if kern == sgemmGo {
+				continue // Go may or may not fuse the multiply-adds
+			}
+			withSgemm(kern, false, func() {
+				c := make([]float32, m*n)
+				goganSgemm(blas.NoTrans, blas.NoTrans, m, n, k, 1.5, a, k, b, n, 0, c, n)
+				// Cᵀ = Bᵀ·Aᵀ: B stored k×n is Bᵀ transposed, A stored m×k is Aᵀ transposed.
+				ct := make([]float32, n*m)
+				goganSgemm(blas.Trans, blas.Trans, n, m, k, 1.5, b, n, a, k, 0, ct, m)
+				for i := range m {
+					for j := range n {
+						if math.Float32bits(c[i*n+j]) != math.Float32bits(ct[j*m+i]) {
+							t.Fatalf("%s %dx%dx%d: C[%d,%d] = %v, (Cᵀ)[%d,%d] = %v", name, m, n, k, i, j, c[i*n+j], j, i, ct[j*m+i])
+						}
+					}
+				}
+				if first == nil {
+					first = bitsOf(c)
+				} else {
+					require.Equal(t, first, bitsOf(c), "%s rounds unlike another assembly kernel", name)
+				}
+			})
+		}
+	}
+}
+
 func bitsOf(s []float32) []uint32 {
 	u := make([]uint32, len(s))
 	for i, v := range s {
