@@ -22,9 +22,16 @@ import (
 //
 //   - unset, "" or "auto": the first optimized CBLAS/BLAS shared library
 //     found at run time, in the order OpenBLAS (libopenblas.so.0), BLIS
-//     (libblis.so.4), Intel MKL (libmkl_rt.so.2, libmkl_rt.so); gonum's
-//     pure-Go BLAS where none is installed. This is the default.
-//   - "go" (or "gonum"): gonum's pure-Go BLAS; no library is loaded.
+//     (libblis.so.4), Intel MKL (libmkl_rt.so.2, libmkl_rt.so); gogan's
+//     own pure-Go SGEMM where none is installed. This is the default.
+//   - "gogan": gogan's pure-Go SGEMM (packed panels, cache blocking, an
+//     AVX-512 or AVX2+FMA micro-kernel in Go assembly where the CPU has
+//     them, gonum's Sgemm where it has neither; split over the threads
+//     SetBLASThreads sets); no library is loaded. Every other BLAS routine (Dgemm,
+//     Sgemv...) is gonum's. "gogan-avx512", "gogan-avx2" and "gogan-go"
+//     force that micro-kernel (an error where the CPU lacks it).
+//   - "go" (or "gonum"): gonum's pure-Go BLAS for everything; no library
+//     is loaded.
 //   - "openblas", "blis" or "mkl": that library only.
 //   - a file name with a "/" or ".so" in it (e.g. /opt/lib/libopenblas.so):
 //     that file, which must export the Fortran BLAS sgemm_ and dgemm_.
@@ -32,7 +39,7 @@ import (
 // UseBLAS makes the same choice from code.
 //
 // A library that GOGAN_BLAS names but that cannot be loaded is not
-// silently replaced: the products then run on gonum's pure-Go BLAS,
+// silently replaced: the products then run on gogan's pure-Go SGEMM,
 // BLASError returns why, BLAS says so, and a one-line warning goes to
 // standard error when the library is first needed. Programs that must not
 // run on the fallback (cmd/ganbench does) check BLASError.
@@ -46,16 +53,26 @@ const BLASEnv = "GOGAN_BLAS"
 
 // BLAS names the BLAS that the matrix products run on, e.g.
 // "openblas 0.3.21 Zen (libopenblas.so.0, 2 threads)" or
-// "gonum (pure Go)"; when GOGAN_BLAS named a library that could not be
-// loaded, "gonum (pure Go; GOGAN_BLAS=... failed: ...)". The thread count
-// is the library's at the time of the call (see SetBLASThreads).
+// "gogan (pure Go, AVX2+FMA kernel, 2 threads)" or "gonum (pure Go)";
+// when GOGAN_BLAS named a library that could not be loaded,
+// "gogan (pure Go, ...; GOGAN_BLAS=... failed: ...)". The thread count
+// is the library's (or gogan's SGEMM's) at the time of the call (see
+// SetBLASThreads).
 func BLAS() string {
 	l, err := runtimeBLAS()
 	if l == nil {
-		if err != nil {
-			return "gonum (pure Go; " + err.Error() + ")"
+		s := "gonum (pure Go"
+		if !rtState.Load().gonum {
+			n := sgemmThreads()
+			s = fmt.Sprintf("gogan (pure Go, %s, %d thread", sgemmKernel.name, n)
+			if n != 1 {
+				s += "s"
+			}
 		}
-		return "gonum (pure Go)"
+		if err != nil {
+			return s + "; " + err.Error() + ")"
+		}
+		return s + ")"
 	}
 	l.syncThreads()
 	s := l.name
@@ -81,14 +98,15 @@ func BLASError() error {
 }
 
 // SetBLASThreads fixes the number of threads of a run-time loaded BLAS
-// to n. With n ≤ 0 (the default) the thread count follows GOMAXPROCS: it
+// (or of gogan's SGEMM) to n. With n ≤ 0 (the default) the thread count follows GOMAXPROCS: it
 // is compared before every matrix product and set again when GOMAXPROCS
 // has changed, so ganbench -threads N or runtime.GOMAXPROCS(N) also sets
 // the BLAS's threads. Exception: where the library's own environment
 // variable is set (OPENBLAS_NUM_THREADS, GOTO_NUM_THREADS or
 // OMP_NUM_THREADS for OpenBLAS, BLIS_NUM_THREADS for BLIS,
 // MKL_NUM_THREADS for MKL), only an explicit SetBLASThreads(n > 0)
-// changes it. gonum's pure-Go BLAS always uses GOMAXPROCS goroutines; on
+// changes it. gogan's SGEMM splits a large product over that many
+// goroutines (GOMAXPROCS with n ≤ 0). gonum's pure-Go BLAS always uses GOMAXPROCS goroutines; on
 // it SetBLASThreads has no effect.
 //
 // Change the count between training steps, not while another goroutine
@@ -135,14 +153,25 @@ func UseBLAS(choice string) error {
 	if err != nil {
 		return err
 	}
+	useGoganKernel(choice)
 	rtOnce.Do(func() {}) // the choice replaces GOGAN_BLAS's, loaded or not
-	rtState.Store(&blasState{lib: l})
+	rtState.Store(&blasState{lib: l, gonum: isPureGo(choice)})
 	if isPureGo(choice) {
 		install(gonum.Implementation{})
 	} else {
 		install(runtimeImpl{})
 	}
 	return nil
+}
+
+// useGoganKernel makes goganSgemm use the kernel that choice (a
+// GOGAN_BLAS value) forces, the best for the CPU otherwise.
+func useGoganKernel(choice string) {
+	if k, ok, err := goganKernel(choice); ok && err == nil {
+		sgemmKernel = k
+	} else {
+		sgemmKernel = sgemmBest()
+	}
 }
 
 // isPureGo reports whether choice (a GOGAN_BLAS value) asks for gonum.
@@ -155,10 +184,12 @@ func isPureGo(choice string) bool {
 }
 
 // blasState is the library in use and the error of loading the one
-// GOGAN_BLAS named.
+// GOGAN_BLAS named; without a library, gonum says whether the products
+// run on gonum (else on gogan's SGEMM).
 type blasState struct {
-	lib *cblasLib
-	err error
+	lib   *cblasLib
+	err   error
+	gonum bool
 }
 
 var (
@@ -172,10 +203,11 @@ var (
 func runtimeBLAS() (*cblasLib, error) {
 	rtOnce.Do(func() {
 		l, err := loadBLAS(blasChoice)
+		useGoganKernel(blasChoice)
 		if err != nil {
-			fmt.Fprintf(os.Stderr, "gogan: warning: %v; matrix products use gonum's pure-Go BLAS\n", err)
+			fmt.Fprintf(os.Stderr, "gogan: warning: %v; matrix products use gogan's pure-Go SGEMM\n", err)
 		}
-		rtState.Store(&blasState{lib: l, err: err})
+		rtState.Store(&blasState{lib: l, err: err, gonum: isPureGo(blasChoice)})
 	})
 	s := rtState.Load()
 	return s.lib, s.err
@@ -194,12 +226,15 @@ var blasLibraries = []struct {
 }
 
 // loadBLAS loads the library that choice (a GOGAN_BLAS value) names.
-// For gonum by choice, and for "auto" on a system without any of the
-// libraries, it returns nil, nil.
+// For gonum or gogan by choice, and for "auto" on a system without any of
+// the libraries, it returns nil, nil.
 func loadBLAS(choice string) (*cblasLib, error) {
 	c := strings.TrimSpace(choice)
 	if isPureGo(c) {
 		return nil, nil
+	}
+	if _, ok, err := goganKernel(c); ok {
+		return nil, err
 	}
 	switch lc := strings.ToLower(c); lc {
 	case "", "auto":
@@ -234,7 +269,7 @@ func loadBLAS(choice string) (*cblasLib, error) {
 		}
 		return l, nil
 	}
-	return nil, fmt.Errorf("%s=%q is not understood (want auto, go, openblas, blis, mkl or a library file)", BLASEnv, c)
+	return nil, fmt.Errorf("%s=%q is not understood (want auto, gogan, gogan-avx512, gogan-avx2, gogan-go, go, openblas, blis, mkl or a library file)", BLASEnv, c)
 }
 
 // cblasLib is a loaded BLAS library: its Fortran sgemm_/dgemm_ entry
@@ -294,7 +329,7 @@ func (l *cblasLib) threads() int {
 
 // runtimeImpl is the BLAS that init installs unless GOGAN_BLAS=go:
 // gonum's pure-Go implementation with Sgemm and Dgemm on the run-time
-// loaded library, if any. Arguments are checked as gonum checks them
+// loaded library, if any, and Sgemm on gogan's own (goganSgemm) if none. Arguments are checked as gonum checks them
 // (same panics) before any pointer reaches the library; the cases that
 // need no product (k = 0 or alpha = 0) and sizes beyond int32 stay on
 // gonum.
@@ -306,6 +341,10 @@ var native gonum.Implementation
 // (see gonum's Sgemm); with beta = 0, C is not read.
 func (runtimeImpl) Sgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int) {
 	l, _ := runtimeBLAS()
+	if l == nil {
+		goganSgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
+		return
+	}
 	libSgemm(l, tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 }
 

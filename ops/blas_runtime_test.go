@@ -364,12 +364,13 @@ func TestLoadBLASErrors(t *testing.T) {
 // TestBLASForcedFailure runs the package's tests in a child process
 // with GOGAN_BLAS naming a missing library: the program warns once on
 // standard error, BLAS and BLASError report the failure, and the
-// products still run, on gonum.
+// products still run, on gogan's pure-Go SGEMM.
 func TestBLASForcedFailure(t *testing.T) {
 	if os.Getenv("GOGAN_BLAS_TEST_CHILD") == "1" {
 		err := BLASError()
 		require.ErrorContains(t, err, "cannot load")
-		require.Contains(t, BLAS(), "gonum (pure Go; GOGAN_BLAS=/nonexistent/libnoblas.so failed")
+		require.Contains(t, BLAS(), "gogan (pure Go, ")
+		require.Contains(t, BLAS(), "; GOGAN_BLAS=/nonexistent/libnoblas.so failed")
 		c := []float32{0}
 		blas32.Implementation().Sgemm(blas.NoTrans, blas.NoTrans, 1, 1, 2, 1, []float32{2, 3}, 2, []float32{4, 5}, 1, 0, c, 1)
 		require.Equal(t, float32(23), c[0])

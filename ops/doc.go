@@ -18,8 +18,10 @@
 //
 // Matrix products go through gonum's BLAS interface, on an optimized BLAS
 // library found at run time (OpenBLAS, BLIS or MKL, loaded with purego:
-// no cgo, no build tag) where one is installed, else on gonum's pure-Go
-// BLAS; the environment variable GOGAN_BLAS chooses (see BLASEnv), BLAS
+// no cgo, no build tag) where one is installed, else on gogan's own
+// pure-Go SGEMM (packed, cache-blocked, with an AVX-512 or AVX2+FMA
+// micro-kernel in Go assembly, gonum's Sgemm on CPUs with neither); the
+// environment variable GOGAN_BLAS chooses (see BLASEnv), BLAS
 // names the one in use and SetBLASThreads sets its thread count, which
 // otherwise follows GOMAXPROCS. The choice applies to the whole process:
 // Gorgonia's and gonum's blas32/blas64 products too.

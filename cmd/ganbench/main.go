@@ -126,6 +126,11 @@ type Result struct {
 	Warmup int `json:"warmup"`
 	// Seconds is the wall-clock time of the timed steps.
 	Seconds float64 `json:"seconds"`
+	// CPUSeconds is the CPU time (user + system, all threads) the
+	// process used during the timed steps, 0 where not measured; on a
+	// machine shared with other work, Steps/CPUSeconds at one thread is
+	// steadier than StepsPerS.
+	CPUSeconds float64 `json:"cpu_seconds,omitempty"`
 	// StepsPerS is Steps/Seconds and ImagesPerS is Batch·StepsPerS.
 	StepsPerS  float64 `json:"steps_per_s"`
 	ImagesPerS float64 `json:"images_per_s"`
@@ -281,7 +286,7 @@ func Run(opts Options) (Result, error) {
 	}
 	var before, after runtime.MemStats
 	runtime.ReadMemStats(&before)
-	start := time.Now()
+	start, cpu0 := time.Now(), processCPUSeconds()
 	var last gan.Stats
 	done := 0
 	for i := range opts.Steps {
@@ -295,6 +300,7 @@ func Run(opts Options) (Result, error) {
 		}
 	}
 	elapsed := time.Since(start).Seconds()
+	cpu := processCPUSeconds() - cpu0
 	runtime.ReadMemStats(&after)
 	stopProfile()
 	var gpuMem int64
@@ -316,6 +322,7 @@ func Run(opts Options) (Result, error) {
 		Steps:           done,
 		Warmup:          opts.Warmup,
 		Seconds:         elapsed,
+		CPUSeconds:      cpu,
 		StepsPerS:       steps / elapsed,
 		ImagesPerS:      float64(opts.Batch) * steps / elapsed,
 		AllocsPerStep:   float64(after.Mallocs-before.Mallocs) / steps,

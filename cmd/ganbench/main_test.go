@@ -28,8 +28,11 @@ func TestJSONOutput(t *testing.T) {
 		require.Contains(t, m, k)
 	}
 	require.Equal(t, ops.BLAS(), m["blas"])
-	if strings.HasPrefix(m["blas"].(string), "openblas ") {
+	if strings.HasPrefix(m["blas"].(string), "openblas ") || strings.HasPrefix(m["blas"].(string), "gogan ") {
 		require.Contains(t, m["blas"], ", 1 thread)", "the BLAS's threads follow -threads")
+	}
+	if runtime.GOOS == "linux" {
+		require.Greater(t, m["cpu_seconds"].(float64), 0.0)
 	}
 	require.Equal(t, "gogan", m["framework"])
 	require.Equal(t, "mlp", m["config"])
