@@ -9,12 +9,13 @@ import (
 // original papers' publication, as accepted by ByName and returned by
 // Loss.Name.
 func Names() []string {
-	return []string{"minimax", "nonsaturating", "lsgan", "hinge", "wasserstein"}
+	return []string{"minimax", "nonsaturating", "lsgan", "hinge", "wasserstein", "wgan-gp", "rsgan", "ragan"}
 }
 
 // ByName returns the loss called name, for command-line use. It accepts
 // the canonical names of Names and the aliases "ns" (NonSaturating),
-// "leastsquares" (LeastSquares) and "wgan" (Wasserstein), ignoring case,
+// "leastsquares" (LeastSquares), "wgan" (Wasserstein) and "wgangp"
+// (WGANGP, the separator dropped as below), ignoring case,
 // surrounding space and the separators '-' and '_' ("least_squares",
 // "Non-Saturating"). Wasserstein comes with the paper's clipping bound, as
 // from NewWasserstein. An unknown name gives an error listing the valid
@@ -33,6 +34,12 @@ func ByName(name string) (Loss, error) {
 		return Hinge{}, nil
 	case "wasserstein", "wgan":
 		return NewWasserstein(), nil
+	case "wgangp":
+		return WGANGP{}, nil
+	case "rsgan":
+		return RSGAN{}, nil
+	case "ragan":
+		return RaGAN{}, nil
 	}
 	return nil, fmt.Errorf("losses: unknown loss %q (valid: %s; aliases: ns, leastsquares, wgan)",
 		name, strings.Join(Names(), ", "))
