@@ -78,6 +78,12 @@ type Config struct {
 	// discriminator j with weights W[i][j], and discriminator j's loss the
 	// weighted mean over i with weights W[i][j]. nil means uniform.
 	AdversaryWeights [][]float64
+	// Penalty, if set, regularizes the discriminators with a penalty on
+	// their input gradient, added to their loss: GradientPenalty
+	// (WGAN-GP), R1 or R2 (see Penalty). nil means none, unless the loss
+	// comes with one (losses.WGANGP: GradientPenalty with its weight and
+	// target 1).
+	Penalty Penalty
 }
 
 // BalanceKind names a schedule of updates (see Balance).

@@ -12,6 +12,7 @@ import (
 	"github.com/gogan/gogan/atomicfile"
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
+	"github.com/gogan/gogan/losses"
 	"github.com/gogan/gogan/metrics"
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/monitor"
@@ -88,6 +89,13 @@ func trainOne(ctx context.Context, o options, dataName, variant string, seed uin
 		cfg.Pack = 4
 	case "losing":
 		cfg.Balance = gan.Balance{Kind: "losing", Margin: 0.3}
+	case "wgan-gp":
+		// Gulrajani et al.'s settings: no clipping, penalty λ = 10, k = 5,
+		// Adam β = (0, 0.9).
+		cfg.Loss = losses.WGANGP{}
+		cfg.DSteps = 5
+		wopt := optim.AdamConfig{LR: o.LR, Beta1: math.SmallestNonzeroFloat64, Beta2: 0.9} // β1 0 (AdamConfig's 0 means 0.9)
+		cfg.GOptimizer, cfg.DOptimizer = wopt, wopt
 	}
 	tr, err := gan.NewMultiTrainer(gens, discs, cfg)
 	if err != nil {
