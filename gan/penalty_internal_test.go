@@ -36,8 +36,10 @@ func (g *pgen) Generate(b *nn.Builder, z *G.Node) (*G.Node, error) {
 
 // pdisc is a small discriminator of one of several kinds: "linear"
 // (D(x) = w·x + b), "leaky" (two LeakyReLU layers), "tanh", "conv" (a
-// convolution, AddBias and LeakyReLU, then a dense layer) and "bn" (with
-// batch normalisation).
+// convolution, AddBias and LeakyReLU, then a dense layer), "skip" (a
+// LeakyReLU layer plus a linear skip connection from the input, so that
+// the input's gradient is a sum of two paths) and "bn" (with batch
+// normalisation).
 type pdisc struct {
 	kind  string
 	ps    *nn.Params
@@ -89,6 +91,10 @@ func newPenaltyNets(t *testing.T, kind string, seed uint64) (*pgen, *pdisc) {
 	case "conv":
 		add("c1", 2, 1, 3, 3)
 		add("l2", 2*4*4, 1)
+	case "skip":
+		add("l1", size, 5)
+		add("l2", 5, 1)
+		add("skip", size, 1)
 	}
 	return g, d
 }
@@ -125,6 +131,26 @@ func (d *pdisc) Discriminate(b *nn.Builder, x *G.Node) (*G.Node, error) {
 	}
 	if h, err = G.Reshape(h, tensor.Shape{n, data.Size(d.in)}); err != nil {
 		return nil, err
+	}
+	if d.kind == "skip" {
+		flat := h
+		if h, err = nn.Dense(b, h, d.w[0], d.b[0]); err != nil {
+			return nil, err
+		}
+		if h, err = act(h); err != nil {
+			return nil, err
+		}
+		if h, err = nn.Dense(b, h, d.w[1], d.b[1]); err != nil {
+			return nil, err
+		}
+		s, err := nn.Dense(b, flat, d.w[2], d.b[2])
+		if err != nil {
+			return nil, err
+		}
+		if h, err = G.Add(h, s); err != nil {
+			return nil, err
+		}
+		return G.Reshape(h, tensor.Shape{n})
 	}
 	for k := range d.w {
 		if h, err = nn.Dense(b, h, d.w[k], d.b[k]); err != nil {
@@ -272,7 +298,7 @@ func TestPenaltyLinearCritic(t *testing.T) {
 // points each penalty uses: the real batch (R1), the generated one (R2),
 // the interpolates x̂ = f + ε(r − f) (WGAN-GP).
 func TestPenaltyMatchesFiniteDifferencesOfD(t *testing.T) {
-	for _, kind := range []string{"leaky", "tanh", "conv"} {
+	for _, kind := range []string{"leaky", "tanh", "conv", "skip"} {
 		for _, pen := range penalties {
 			t.Run(kind+"/"+pen.String(), func(t *testing.T) {
 				g, d := newPenaltyNets(t, kind, 2)
@@ -307,7 +333,7 @@ func TestPenaltyMatchesFiniteDifferencesOfD(t *testing.T) {
 // respect to every weight of D, against central differences of the loss
 // (the pass rerun with the same inputs and one weight moved).
 func TestPenaltyGradientMatchesFiniteDifferences(t *testing.T) {
-	for _, kind := range []string{"linear", "leaky", "tanh", "conv"} {
+	for _, kind := range []string{"linear", "leaky", "tanh", "conv", "skip"} {
 		for _, pen := range penalties {
 			t.Run(kind+"/"+pen.String(), func(t *testing.T) {
 				g, d := newPenaltyNets(t, kind, 3)
@@ -417,4 +443,36 @@ func TestLazyPenalty(t *testing.T) {
 		tr.step++
 	}
 	require.Equal(t, 4, used)
+}
+
+// TestRelativisticGeneratorLoss checks the generator pass of RSGAN and
+// RaGAN against the formulas, on D's logits of the pass's real batch and
+// of its generated batch computed apart.
+func TestRelativisticGeneratorLoss(t *testing.T) {
+	g, d := newPenaltyNets(t, "leaky", 6)
+	for _, l := range []losses.Loss{losses.RSGAN{}, losses.RaGAN{}} {
+		tr, err := NewTrainer(g, d, Config{BatchSize: 4, Loss: l, Seed: 7})
+		require.NoError(t, err)
+		require.NoError(t, tr.feed(tr.g, &randomBatches{shape: d.in, rng: rand.New(rand.NewPCG(8, 1))}))
+		require.NoError(t, tr.run(tr.g))
+		z, w := f64s(tr.g.zs[0]), g.w.Float64s()
+		fake := make([]float64, 4*3)
+		for i := 0; i < 4; i++ {
+			for j := 0; j < 3; j++ {
+				for k := 0; k < 2; k++ {
+					fake[i*3+j] += z[i*2+k] * w[k*3+j]
+				}
+			}
+		}
+		rl, fl := evalD(t, d, f64s(tr.g.real)), evalD(t, d, fake)
+		want := 0.0
+		for i := range rl {
+			if l.Name() == "rsgan" {
+				want += losses.Softplus(rl[i]-fl[i]) / 4
+			} else {
+				want += (losses.Softplus(mean64(rl)-fl[i]) + losses.Softplus(rl[i]-mean64(fl))) / 4
+			}
+		}
+		require.InDelta(t, want, f64s(tr.g.losses[0])[0], 1e-12, l.Name())
+	}
 }
