@@ -3,6 +3,8 @@ package gan
 import (
 	"fmt"
 	"math"
+	"strconv"
+	"strings"
 
 	"github.com/gogan/gogan/losses"
 	G "gorgonia.org/gorgonia"
@@ -252,4 +254,40 @@ func (t *Trainer) fillEpsilon(p *pass) {
 		setEach(e[1], func(i int) float64 { return 1 - u[i/per] })
 		p.epsDrawn = append(p.epsDrawn, u)
 	}
+}
+
+// ParsePenalty parses a command-line penalty: "" or "none" (nil), or
+// KIND[:WEIGHT[:EVERY]] with KIND one of gp (GradientPenalty, target 1,
+// default weight 10), r1 or r2 (default γ 10), e.g. "gp", "r1:10",
+// "r1:10:16" (γ 10, lazily every 16 discriminator updates).
+func ParsePenalty(s string) (Penalty, error) {
+	s = strings.ToLower(strings.TrimSpace(s))
+	if s == "" || s == "none" {
+		return nil, nil
+	}
+	parts := strings.Split(s, ":")
+	if len(parts) > 3 {
+		return nil, fmt.Errorf("gan: penalty %q: want KIND[:WEIGHT[:EVERY]]", s)
+	}
+	weight, every := 10.0, 0
+	var err error
+	if len(parts) > 1 {
+		if weight, err = strconv.ParseFloat(parts[1], 64); err != nil || !(weight > 0) || math.IsInf(weight, 0) {
+			return nil, fmt.Errorf("gan: penalty %q: weight %q is not a positive number", s, parts[1])
+		}
+	}
+	if len(parts) > 2 {
+		if every, err = strconv.Atoi(parts[2]); err != nil || every < 1 {
+			return nil, fmt.Errorf("gan: penalty %q: interval %q is not a positive integer", s, parts[2])
+		}
+	}
+	switch parts[0] {
+	case "gp":
+		return GradientPenalty{Weight: weight, Target: 1, Every: every}, nil
+	case "r1":
+		return R1{Gamma: weight, Every: every}, nil
+	case "r2":
+		return R2{Gamma: weight, Every: every}, nil
+	}
+	return nil, fmt.Errorf("gan: unknown penalty %q (want none, gp, r1 or r2, optionally :WEIGHT[:EVERY])", parts[0])
 }

@@ -99,3 +99,29 @@ func TestRelativisticGeneratorDrawsARealBatch(t *testing.T) {
 		require.Greater(t, st.GLoss, 0.0, c.loss.Name())
 	}
 }
+
+func TestParsePenalty(t *testing.T) {
+	for s, want := range map[string]gan.Penalty{
+		"":         nil,
+		"none":     nil,
+		"gp":       gan.GradientPenalty{Weight: 10, Target: 1},
+		"GP:5":     gan.GradientPenalty{Weight: 5, Target: 1},
+		"r1":       gan.R1{Gamma: 10},
+		"r1:10:16": gan.R1{Gamma: 10, Every: 16},
+		" r2:0.1 ": gan.R2{Gamma: 0.1},
+	} {
+		got, err := gan.ParsePenalty(s)
+		require.NoError(t, err, s)
+		require.Equal(t, want, got, s)
+	}
+	for s, msg := range map[string]string{
+		"r3":       `unknown penalty "r3"`,
+		"r1:x":     "not a positive number",
+		"gp:0":     "not a positive number",
+		"r1:1:0":   "not a positive integer",
+		"r1:1:2:3": "want KIND[:WEIGHT[:EVERY]]",
+	} {
+		_, err := gan.ParsePenalty(s)
+		require.ErrorContains(t, err, msg, s)
+	}
+}
