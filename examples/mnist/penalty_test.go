@@ -3,8 +3,8 @@ package main
 import (
 	"context"
 	"io"
-	"os"
 	"math"
+	"os"
 	"path/filepath"
 	"strings"
 	"testing"
