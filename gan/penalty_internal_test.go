@@ -476,3 +476,36 @@ func TestRelativisticGeneratorLoss(t *testing.T) {
 		require.InDelta(t, want, f64s(tr.g.losses[0])[0], 1e-12, l.Name())
 	}
 }
+
+// TestPenaltyPacked: with Pack 2 one logit sees two samples, and its
+// gradient is taken with respect to both: for a linear critic on the
+// packed pair ‖∇D‖ = ‖w‖ over all six weights.
+func TestPenaltyPacked(t *testing.T) {
+	g, _ := newPenaltyNets(t, "linear", 4)
+	_, d := newPenaltyNets(t, "linear", 5)
+	rng := rand.New(rand.NewPCG(6, 6))
+	var err error
+	d.ps, err = nn.NewParams(tensor.Float64)
+	require.NoError(t, err)
+	d.in = []int{6}
+	d.w[0], err = d.ps.New("w", []int{6, 1}, nn.Normal(0, 1), rng)
+	require.NoError(t, err)
+	d.b[0], err = d.ps.New("b", []int{1}, nn.Normal(0, 1), rng)
+	require.NoError(t, err)
+	for _, pen := range []Penalty{GradientPenalty{Weight: 3, Target: 1}, R2{Gamma: 2}} {
+		tr, err := NewTrainer(g, d, Config{BatchSize: 4, Pack: 2, Loss: losses.Wasserstein{}, Penalty: pen, Seed: 3})
+		require.NoError(t, err)
+		loss, _, _, rl, fl := runD(t, tr, &randomBatches{shape: []int{3}, rng: rand.New(rand.NewPCG(1, 1))})
+		require.Len(t, rl, 2)
+		sq := 0.0
+		for _, v := range d.w[0].Float64s() {
+			sq += v * v
+		}
+		s := pen.spec()
+		want := s.weight * (math.Sqrt(sq) - 1) * (math.Sqrt(sq) - 1)
+		if s.kind == "r2" {
+			want = s.weight / 2 * sq
+		}
+		require.InDelta(t, want, loss-(mean64(fl)-mean64(rl)), 1e-9*math.Max(1, want), "%v", pen)
+	}
+}

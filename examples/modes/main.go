@@ -28,6 +28,7 @@ import (
 	"os"
 	"strings"
 
+	"github.com/gogan/gogan/gan"
 	"github.com/gogan/gogan/training"
 )
 
@@ -58,6 +59,9 @@ type options struct {
 	Out      string
 	Data     []string
 	Variants []string
+	// Penalty is -penalty: a penalty on D's input gradient added to every
+	// variant (gan.ParsePenalty's syntax; "" for none).
+	Penalty string
 }
 
 var (
@@ -78,6 +82,7 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	fs.IntVar(&o.Samples, "samples", 2500, "samples scored per run")
 	fs.Float64Var(&o.LR, "lr", 1e-4, "Adam learning rate of every network (PacGAN's)")
 	fs.StringVar(&o.Out, "out", "run-modes", "output directory for table.md and the scatter plots")
+	fs.StringVar(&o.Penalty, "penalty", "", "discriminator penalty for every variant: none, gp, r1 or r2, optionally :WEIGHT[:EVERY] (wgan-gp has gp:10 by itself)")
 	fs.StringVar(&dataList, "data", strings.Join(allData, ","), "data sets: "+strings.Join(allData, ", "))
 	fs.StringVar(&variantList, "variants", strings.Join(allVariants, ","), "variants: "+strings.Join(append(allVariants, moreVariants...), ", "))
 	if err := fs.Parse(args); err != nil {
@@ -91,6 +96,9 @@ func parseFlags(args []string, errOut io.Writer) (options, error) {
 	}
 	if o.Batch < 4 || o.Batch%4 != 0 {
 		return o, fmt.Errorf("-batch must be a positive multiple of 4, got %d", o.Batch)
+	}
+	if _, err := gan.ParsePenalty(o.Penalty); err != nil {
+		return o, err
 	}
 	var err error
 	if o.Data, err = pick("-data", dataList, allData); err != nil {

@@ -97,6 +97,9 @@ func trainOne(ctx context.Context, o options, dataName, variant string, seed uin
 		wopt := optim.AdamConfig{LR: o.LR, Beta1: math.SmallestNonzeroFloat64, Beta2: 0.9} // β1 0 (AdamConfig's 0 means 0.9)
 		cfg.GOptimizer, cfg.DOptimizer = wopt, wopt
 	}
+	if cfg.Penalty, err = gan.ParsePenalty(o.Penalty); err != nil {
+		return result{}, err
+	}
 	tr, err := gan.NewMultiTrainer(gens, discs, cfg)
 	if err != nil {
 		return result{}, err
@@ -180,6 +183,9 @@ func formatTable(o options, rows []row) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Steps %d, batch %d, Adam lr %g, %d seeds, %d samples scored per run (mean ± sd over seeds).\n\n",
 		o.Steps, o.Batch, o.LR, o.Seeds, o.Samples)
+	if o.Penalty != "" {
+		fmt.Fprintf(&b, "Every variant's discriminator has the penalty %s.\n\n", o.Penalty)
+	}
 	b.WriteString("| data | variant | modes covered | high quality % | reverse KL | seconds per run |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rows {
