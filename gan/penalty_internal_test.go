@@ -35,7 +35,8 @@ func (g *pgen) Generate(b *nn.Builder, z *G.Node) (*G.Node, error) {
 }
 
 // pdisc is a small discriminator of one of several kinds: "linear"
-// (D(x) = w·x + b), "leaky" (two LeakyReLU layers), "tanh", "conv" (a
+// (D(x) = w·x + b), "leaky" (two LeakyReLU layers), "tanh", "sigmoid"
+// (the same with those activations), "conv" (a
 // convolution, AddBias and LeakyReLU, then a dense layer), "skip" (a
 // LeakyReLU layer plus a linear skip connection from the input, so that
 // the input's gradient is a sum of two paths) and "bn" (with batch
@@ -80,7 +81,7 @@ func newPenaltyNets(t *testing.T, kind string, seed uint64) (*pgen, *pdisc) {
 	switch kind {
 	case "linear":
 		add("l1", size, 1)
-	case "leaky", "tanh", "bn":
+	case "leaky", "tanh", "sigmoid", "bn":
 		add("l1", size, 5)
 		add("l2", 5, 4)
 		add("l3", 4, 1)
@@ -104,8 +105,11 @@ func (d *pdisc) Params() *nn.Params { return d.ps }
 func (d *pdisc) Discriminate(b *nn.Builder, x *G.Node) (*G.Node, error) {
 	n := x.Shape()[0]
 	act := func(h *G.Node) (*G.Node, error) {
-		if d.kind == "tanh" {
+		switch d.kind {
+		case "tanh":
 			return G.Tanh(h)
+		case "sigmoid":
+			return G.Sigmoid(h)
 		}
 		return ops.LeakyReLU(h, d.slope)
 	}
@@ -298,7 +302,7 @@ func TestPenaltyLinearCritic(t *testing.T) {
 // points each penalty uses: the real batch (R1), the generated one (R2),
 // the interpolates x̂ = f + ε(r − f) (WGAN-GP).
 func TestPenaltyMatchesFiniteDifferencesOfD(t *testing.T) {
-	for _, kind := range []string{"leaky", "tanh", "conv", "skip"} {
+	for _, kind := range []string{"leaky", "tanh", "sigmoid", "conv", "skip"} {
 		for _, pen := range penalties {
 			t.Run(kind+"/"+pen.String(), func(t *testing.T) {
 				g, d := newPenaltyNets(t, kind, 2)
@@ -333,7 +337,7 @@ func TestPenaltyMatchesFiniteDifferencesOfD(t *testing.T) {
 // respect to every weight of D, against central differences of the loss
 // (the pass rerun with the same inputs and one weight moved).
 func TestPenaltyGradientMatchesFiniteDifferences(t *testing.T) {
-	for _, kind := range []string{"linear", "leaky", "tanh", "conv", "skip"} {
+	for _, kind := range []string{"linear", "leaky", "tanh", "sigmoid", "conv", "skip"} {
 		for _, pen := range penalties {
 			t.Run(kind+"/"+pen.String(), func(t *testing.T) {
 				g, d := newPenaltyNets(t, kind, 3)
