@@ -35,7 +35,11 @@ func (t *Trainer) perturb(p *pass, x *G.Node) (*G.Node, error) {
 	}
 	n := p.b.Input("instance-noise", t.dtype, x.Shape()...)
 	p.noise = append(p.noise, n.Value().(*tensor.Dense))
-	y, err := G.Add(x, n)
+	// The noise is the first operand: Gorgonia may compute an element-wise
+	// op in place of its first operand, missing later uses of x through a
+	// view (a generator's reshaped output whose last op's gradient reads
+	// that output, as tanh's does); the noise input is refilled every run.
+	y, err := G.Add(n, x)
 	if err != nil {
 		return nil, fmt.Errorf("gan: instance noise: %w", err)
 	}
