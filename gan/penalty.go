@@ -15,7 +15,8 @@ import (
 // gradient with respect to their input (Config.Penalty): GradientPenalty
 // (WGAN-GP), R1 or R2. It is added to every discriminator's loss, on
 // every discriminator update or, lazily, on one update in Every with
-// weight multiplied by Every (Karras et al. 2020, StyleGAN2). Its
+// weight multiplied by Every (Karras et al. 2020, StyleGAN2); Stats.DLoss
+// includes it. Its
 // gradient with respect to the discriminator's weights goes through the
 // discriminator's input gradient (double backpropagation), so every op
 // of the discriminator must be twice differentiable: dense layers,
