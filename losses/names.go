@@ -14,8 +14,7 @@ func Names() []string {
 
 // ByName returns the loss called name, for command-line use. It accepts
 // the canonical names of Names and the aliases "ns" (NonSaturating),
-// "leastsquares" (LeastSquares), "wgan" (Wasserstein) and "wgangp"
-// (WGANGP, the separator dropped as below), ignoring case,
+// "leastsquares" (LeastSquares) and "wgan" (Wasserstein), ignoring case,
 // surrounding space and the separators '-' and '_' ("least_squares",
 // "Non-Saturating"). Wasserstein comes with the paper's clipping bound, as
 // from NewWasserstein. An unknown name gives an error listing the valid
