@@ -61,6 +61,7 @@ type checkpointConfig struct {
 	InstanceNoiseSteps int             `json:"instance_noise_steps,omitempty"`
 	AdversaryWeights   [][]float64     `json:"adversary_weights"`
 	FeatureMatching    bool            `json:"feature_matching,omitempty"`
+	Penalty            string          `json:"penalty,omitempty"`
 	Generators         int             `json:"generators"`
 	Discriminators     int             `json:"discriminators"`
 }
@@ -121,8 +122,10 @@ func recordOf(s optim.Settings) optimizerRecord {
 
 func (t *Trainer) checkpointConfig() checkpointConfig {
 	c := t.cfg
-	return checkpointConfig{c.BatchSize, c.DSteps, t.loss.Name(), c.Noise.String(), recordOf(c.GOptimizer), recordOf(c.DOptimizer), c.Seed,
-		c.Pack, c.Balance, c.InstanceNoise, c.InstanceNoiseSteps, t.weights, c.FeatureMatching, len(t.gens), len(t.discs)}
+	r := checkpointConfig{c.BatchSize, c.DSteps, t.loss.Name(), c.Noise.String(), recordOf(c.GOptimizer), recordOf(c.DOptimizer), c.Seed,
+		c.Pack, c.Balance, c.InstanceNoise, c.InstanceNoiseSteps, t.weights, c.FeatureMatching, "", len(t.gens), len(t.discs)}
+	r.Penalty = t.penaltyString()
+	return r
 }
 
 // SaveCheckpoint writes everything needed to continue training exactly

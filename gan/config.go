@@ -86,6 +86,12 @@ type Config struct {
 	// both. Batch norm running statistics are not averaged: the live ones
 	// are used. CPU only (NewTrainer refuses it on a Device).
 	GeneratorEMA float64
+	// Penalty, if set, regularizes the discriminators with a penalty on
+	// their input gradient, added to their loss: GradientPenalty
+	// (WGAN-GP), R1 or R2 (see Penalty). nil means none, unless the loss
+	// comes with one (losses.WGANGP: GradientPenalty with its weight and
+	// target 1).
+	Penalty Penalty
 }
 
 // BalanceKind names a schedule of updates (see Balance).

@@ -3,6 +3,7 @@ package gan
 import (
 	"fmt"
 
+	"github.com/gogan/gogan/losses"
 	"github.com/gogan/gogan/nn"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -34,7 +35,11 @@ func (t *Trainer) perturb(p *pass, x *G.Node) (*G.Node, error) {
 	}
 	n := p.b.Input("instance-noise", t.dtype, x.Shape()...)
 	p.noise = append(p.noise, n.Value().(*tensor.Dense))
-	y, err := G.Add(x, n)
+	// The noise is the first operand: Gorgonia may compute an element-wise
+	// op in place of its first operand, missing later uses of x through a
+	// view (a generator's reshaped output whose last op's gradient reads
+	// that output, as tanh's does); the noise input is refilled every run.
+	y, err := G.Add(n, x)
 	if err != nil {
 		return nil, fmt.Errorf("gan: instance noise: %w", err)
 	}
@@ -138,7 +143,9 @@ func weighted(terms []*G.Node, w []float64, dt tensor.Dtype) (*G.Node, error) {
 	return out, nil
 }
 
-func (t *Trainer) buildDiscriminatorPass() (*pass, error) {
+// buildDiscriminatorPass builds the discriminators' pass, with their
+// penalty (Config.Penalty) added to their losses if penalized.
+func (t *Trainer) buildDiscriminatorPass(penalized bool) (*pass, error) {
 	p := &pass{b: nn.NewBuilder(G.NewGraph(), nn.Training)}
 	fakes := make([]*G.Node, len(t.gens))
 	for i, gen := range t.gens {
@@ -181,6 +188,15 @@ func (t *Trainer) buildDiscriminatorPass() (*pass, error) {
 			if terms[i], err = t.loss.Discriminator(realLogits, fakeLogits); err != nil {
 				return nil, fmt.Errorf("gan: %s discriminator loss: %w", t.loss.Name(), err)
 			}
+			if penalized {
+				pen, err := t.penaltyTerm(p, disc, realIn, realLogits, fakes[i], fakeLogits)
+				if err != nil {
+					return nil, err
+				}
+				if terms[i], err = G.Add(terms[i], pen); err != nil {
+					return nil, fmt.Errorf("gan: add penalty: %w", err)
+				}
+			}
 			col[i] = t.weights[i][j]
 		}
 		l, err := weighted(terms, col, t.dtype)
@@ -190,7 +206,13 @@ func (t *Trainer) buildDiscriminatorPass() (*pass, error) {
 		netLosses = append(netLosses, l)
 		wrt = append(wrt, p.b.Learnables(disc.Params()))
 	}
-	return p, p.finish(netLosses, wrt)
+	if err := p.finish(netLosses, wrt); err != nil {
+		if penalized {
+			return nil, fmt.Errorf("gan: penalty %v needs the discriminator's second derivatives (a discriminator with batch normalisation has none here): %w", t.pen, err)
+		}
+		return nil, err
+	}
+	return p, nil
 }
 
 func (t *Trainer) buildGeneratorPass() (*pass, error) {
@@ -198,8 +220,13 @@ func (t *Trainer) buildGeneratorPass() (*pass, error) {
 	var netLosses []*G.Node
 	var wrt []G.Nodes
 	fm := t.cfg.FeatureMatching
-	realFeats := make([]*G.Node, len(t.discs))
+	rel, _ := t.loss.(losses.RelativisticLoss)
 	if fm {
+		rel = nil
+	}
+	realFeats := make([]*G.Node, len(t.discs))
+	realLogits := make([]*G.Node, len(t.discs))
+	if fm || rel != nil {
 		real := t.input(p.b, "real", t.gens[0].SampleShape())
 		p.real = real.Value().(*tensor.Dense)
 		realIn, err := t.perturb(p, real)
@@ -207,7 +234,7 @@ func (t *Trainer) buildGeneratorPass() (*pass, error) {
 			return nil, err
 		}
 		for j, disc := range t.discs {
-			if _, realFeats[j], err = t.discriminateWith(p.b, disc, realIn, true); err != nil {
+			if realLogits[j], realFeats[j], err = t.discriminateWith(p.b, disc, realIn, fm); err != nil {
 				return nil, err
 			}
 		}
@@ -229,6 +256,12 @@ func (t *Trainer) buildGeneratorPass() (*pass, error) {
 			if fm {
 				if terms[j], err = featureMatching(realFeats[j], fakeFeats); err != nil {
 					return nil, fmt.Errorf("gan: feature matching loss: %w", err)
+				}
+				continue
+			}
+			if rel != nil {
+				if terms[j], err = rel.GeneratorRelative(realLogits[j], fakeLogits); err != nil {
+					return nil, fmt.Errorf("gan: %s generator loss: %w", t.loss.Name(), err)
 				}
 				continue
 			}

@@ -32,6 +32,11 @@ type pass struct {
 	gradNodes [][]*G.Node // the gradient nodes, as grads
 	reads     []passRead  // the values a step reads (losses, logits, samples)
 	dev       *devPass    // the compiled program when the trainer runs on a device
+
+	// eps are WGAN-GP's interpolation weights ε and 1 − ε (empty without
+	// that penalty); epsDrawn the ε of the last run, one per sample.
+	eps      [][2]*tensor.Dense
+	epsDrawn [][]float64
 }
 
 // finish differentiates the sum of the networks' losses with respect to

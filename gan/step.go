@@ -51,6 +51,7 @@ func (t *Trainer) StepContext(ctx context.Context, batches data.Batches) (Stats,
 					ErrPartialStep, st.Step, i, t.cfg.DSteps, err)
 			}
 		}
+		t.chooseDiscriminatorPass(i)
 		if err := t.updateDiscriminator(batches, &st, i == 0); err != nil {
 			return st, err
 		}
@@ -183,6 +184,7 @@ func (t *Trainer) fillInputs(p *pass) {
 	for _, z := range p.zs {
 		t.fillNoise(t.rng, z)
 	}
+	t.fillEpsilon(p)
 	if len(p.noise) == 0 {
 		return
 	}

@@ -39,6 +39,12 @@ type Trainer struct {
 
 	ema []emaState // per generator, the average of its weights (nil when GeneratorEMA is 0)
 
+	// pen is the discriminators' penalty (kind "" for none). dPlain and
+	// dReg are the discriminator passes without and with a lazy penalty
+	// (nil otherwise); t.d is the one of the current update.
+	pen          penaltySpec
+	dPlain, dReg *pass
+
 	step    int
 	gap     float64 // D(x) − D(G(z)) of the last discriminator pass, for the balance schedule
 	zBuf    []float64
@@ -134,8 +140,17 @@ func NewMultiTrainer(gens []Generator, discs []Discriminator, cfg Config) (*Trai
 	if wc, ok := t.loss.(losses.WeightClipper); ok {
 		t.clip = wc.ClipValue()
 	}
-	if t.d, err = t.buildDiscriminatorPass(); err != nil {
+	if err := t.choosePenalty(); err != nil {
 		return nil, err
+	}
+	if t.d, err = t.buildDiscriminatorPass(t.pen.kind != "" && !t.pen.lazy()); err != nil {
+		return nil, err
+	}
+	if t.pen.lazy() {
+		t.dPlain = t.d
+		if t.dReg, err = t.buildDiscriminatorPass(true); err != nil {
+			return nil, err
+		}
 	}
 	if t.g, err = t.buildGeneratorPass(); err != nil {
 		return nil, err

@@ -6,9 +6,11 @@
 // stable form, so values and gradients stay finite for logits of ±100 and
 // beyond where the naive log(sigmoid(.)) gives -Inf and NaN.
 //
-// Minimax, NonSaturating, LeastSquares, Hinge and Wasserstein implement
-// Loss, and ByName finds one by its command-line name; SmoothReal adds
-// one-sided label smoothing to the first two. Softplus, MeanProb and Value
+// Minimax, NonSaturating, LeastSquares, Hinge, Wasserstein, WGANGP, RSGAN
+// and RaGAN implement Loss, and ByName finds one by its command-line name;
+// SmoothReal adds one-sided label smoothing to the first two. RSGAN and
+// RaGAN are RelativisticLoss: their generator loss sees the real logits
+// too. WGANGP is GradientPenalized: the trainer adds its gradient penalty. Softplus, MeanProb and Value
 // compute on the host, from logits read out of a graph, the statistics a
 // training step reports.
 package losses

@@ -404,16 +404,21 @@ func relErr(a, b float64) float64 {
 
 func TestByName(t *testing.T) {
 	names := losses.Names()
-	require.Len(t, names, len(cases))
+	want := []losses.Loss{losses.WGANGP{}, losses.RSGAN{}, losses.RaGAN{}}
+	for i := len(cases) - 1; i >= 0; i-- {
+		want = append([]losses.Loss{cases[i].loss}, want...)
+	}
+	require.Len(t, names, len(want))
 	for i, name := range names {
 		l, err := losses.ByName(name)
 		require.NoError(t, err)
 		require.Equal(t, name, l.Name())
-		require.Equal(t, cases[i].loss, l, "%s is the zero value, or NewWasserstein()", name)
+		require.Equal(t, want[i], l, "%s is the zero value, or NewWasserstein()", name)
 	}
 	for alias, name := range map[string]string{
 		"ns": "nonsaturating", "leastsquares": "lsgan", "wgan": "wasserstein",
 		"Non-Saturating": "nonsaturating", " least_squares ": "lsgan", "WGAN": "wasserstein",
+		"wgangp": "wgan-gp", "WGAN_GP": "wgan-gp", "RaGAN": "ragan",
 	} {
 		l, err := losses.ByName(alias)
 		require.NoError(t, err, alias)

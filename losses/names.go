@@ -9,7 +9,7 @@ import (
 // original papers' publication, as accepted by ByName and returned by
 // Loss.Name.
 func Names() []string {
-	return []string{"minimax", "nonsaturating", "lsgan", "hinge", "wasserstein"}
+	return []string{"minimax", "nonsaturating", "lsgan", "hinge", "wasserstein", "wgan-gp", "rsgan", "ragan"}
 }
 
 // ByName returns the loss called name, for command-line use. It accepts
@@ -33,6 +33,12 @@ func ByName(name string) (Loss, error) {
 		return Hinge{}, nil
 	case "wasserstein", "wgan":
 		return NewWasserstein(), nil
+	case "wgangp":
+		return WGANGP{}, nil
+	case "rsgan":
+		return RSGAN{}, nil
+	case "ragan":
+		return RaGAN{}, nil
 	}
 	return nil, fmt.Errorf("losses: unknown loss %q (valid: %s; aliases: ns, leastsquares, wgan)",
 		name, strings.Join(Names(), ", "))

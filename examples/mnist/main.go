@@ -3,6 +3,8 @@
 //	go run ./examples/mnist                                  # reference MLP, 5000 steps
 //	go run ./examples/mnist -data DIR -steps 5000 -export 2000 -out run-mlp
 //	go run ./examples/mnist -model dcgan -steps 3000 -out run-dcgan
+//	go run ./examples/mnist -loss wgan-gp -out run-wgangp     # k 5, Adam 1e-4, β (0, 0.9), penalty 10
+//	go run ./examples/mnist -penalty r1:10:16 -out run-r1     # R1 γ 10, lazily every 16 D updates
 //
 // It writes to -out: grids of samples from a fixed noise batch
 // (samples-NNNNNN.png, so the grids show progress), the step statistics
@@ -30,6 +32,7 @@ import (
 	"os"
 
 	"github.com/gogan/gogan/data"
+	"github.com/gogan/gogan/gan"
 	"github.com/gogan/gogan/losses"
 	"github.com/gogan/gogan/monitor"
 	"github.com/gogan/gogan/training"
@@ -64,6 +67,8 @@ type config struct {
 	K      int
 	LR     float64
 	Seed   uint64
+	// Penalty is -penalty (gan.ParsePenalty's syntax; "" for none).
+	Penalty string `json:"penalty,omitempty"`
 	// Device is -device: cpu, or cuda / cuda:N (refused until the GPU
 	// backend exists).
 	Device    string `json:"device,omitempty"`
@@ -104,7 +109,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.Steps, "steps", 5000, "training steps (one step = k D updates + 1 G update); 0 to train by -epochs")
 	fs.IntVar(&c.Epochs, "epochs", 0, "train this many passes over the data instead of -steps")
 	fs.IntVar(&c.Batch, "batch", 64, "batch size (the training graphs must fit the memory limit GOGAN_MAX_DATA_BYTES, 1 GiB by default)")
-	fs.StringVar(&c.Loss, "loss", "nonsaturating", "loss: "+fmt.Sprint(losses.Names()))
+	fs.StringVar(&c.Loss, "loss", "nonsaturating", "loss: "+fmt.Sprint(losses.Names())+"; wgan-gp brings WGAN-GP's settings: gradient penalty 10, -k 5, -lr 1e-4 (unless given) and Adam β = (0, 0.9)")
+	fs.StringVar(&c.Penalty, "penalty", "", "discriminator penalty: none, gp, r1 or r2, optionally :WEIGHT[:EVERY] (e.g. r1:10, r1:10:16 for lazily every 16 D updates); with a penalty the dcgan discriminator has no batch norm")
 	fs.StringVar(&c.Device, "device", "cpu", "where to train: cpu (Gorgonia's tape machine), cuda / cuda:N (an NVIDIA GPU; needs a binary built with -tags cu), or host (the GPU program run by Go reference kernels on the CPU: slow, for verification)")
 	fs.IntVar(&c.K, "k", 1, "discriminator updates per generator update")
 	fs.Float64Var(&c.LR, "lr", 2e-4, "Adam learning rate of both networks")
@@ -155,8 +161,23 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	case c.Out == "":
 		return c, fmt.Errorf("-out must name a directory")
 	}
-	if _, err := losses.ByName(c.Loss); err != nil {
+	loss, err := losses.ByName(c.Loss)
+	if err != nil {
 		return c, err
+	}
+	if _, err := gan.ParsePenalty(c.Penalty); err != nil {
+		return c, err
+	}
+	if _, ok := loss.(losses.WGANGP); ok && c.Resume == "" {
+		// WGAN-GP's settings (Gulrajani et al. 2017), unless given.
+		set := map[string]bool{}
+		fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		if !set["k"] {
+			c.K = 5
+		}
+		if !set["lr"] {
+			c.LR = 1e-4
+		}
 	}
 	if c.Model != "mlp" && c.Model != "dcgan" {
 		return c, fmt.Errorf("unknown -model %q (want mlp or dcgan)", c.Model)

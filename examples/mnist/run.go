@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"path/filepath"
 	"slices"
 	"time"
@@ -70,9 +71,18 @@ func run(ctx context.Context, c config, log io.Writer) error {
 		return err
 	}
 	opt := optim.AdamConfig{LR: c.LR, Beta1: 0.5, Beta2: 0.999}
+	if _, ok := loss.(losses.WGANGP); ok {
+		// β = (0, 0.9); AdamConfig's Beta1 0 stands for 0.9, and the
+		// smallest positive β1 computes what β1 = 0 does.
+		opt = optim.AdamConfig{LR: c.LR, Beta1: math.SmallestNonzeroFloat64, Beta2: 0.9}
+	}
+	penalty, err := gan.ParsePenalty(c.Penalty)
+	if err != nil {
+		return err
+	}
 	tcfg := gan.Config{
 		BatchSize: c.Batch, DSteps: c.K, Loss: loss, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt, Device: c.Device,
-		GeneratorEMA: c.EMA,
+		GeneratorEMA: c.EMA, Penalty: penalty,
 	}
 	if err := gan.CheckMemory([]gan.Generator{gen}, []gan.Discriminator{disc}, tcfg); err != nil {
 		return fmt.Errorf("-batch %d: %w", c.Batch, err)
@@ -85,6 +95,9 @@ func run(ctx context.Context, c config, log io.Writer) error {
 		c.Model, gen.Params().Count(), disc.Params().Count(), loss.Name(), c.Batch, c.K, c.LR)
 	if c.SN || c.EMA > 0 {
 		fmt.Fprintf(log, "spectral norm on D: %v; generator EMA β: %g\n", c.SN, c.EMA)
+	}
+	if p := tr.Config().Penalty; p != nil {
+		fmt.Fprintf(log, "discriminator penalty: %v\n", p)
 	}
 	// Everything is checked: only now is the run folder touched.
 	dir, err := training.ClaimFromFlags(c.Out, c.Resume != "", c.Overwrite, log)
@@ -170,6 +183,9 @@ func newModels(c config) (gan.Generator, gan.Discriminator, error) {
 	case "dcgan":
 		gcfg, dcfg := models.ReferenceDCGAN()
 		dcfg.SpectralNorm = c.SN
+		if penalized(c) {
+			dcfg.BatchNorm = false // a per-sample gradient penalty needs a critic without batch norm
+		}
 		gen, err := models.NewDCGANGenerator(gcfg, c.Seed)
 		if err != nil {
 			return nil, nil, err
@@ -181,4 +197,15 @@ func newModels(c config) (gan.Generator, gan.Discriminator, error) {
 		return gen, disc, nil
 	}
 	return nil, nil, fmt.Errorf("unknown model %q", c.Model)
+}
+
+// penalized reports whether the run's discriminator has a penalty on its
+// input gradient (-penalty, or -loss wgan-gp).
+func penalized(c config) bool {
+	if p, err := gan.ParsePenalty(c.Penalty); err == nil && p != nil {
+		return true
+	}
+	l, err := losses.ByName(c.Loss)
+	_, gp := l.(losses.GradientPenalized)
+	return err == nil && gp
 }

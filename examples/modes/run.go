@@ -12,6 +12,7 @@ import (
 	"github.com/gogan/gogan/atomicfile"
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
+	"github.com/gogan/gogan/losses"
 	"github.com/gogan/gogan/metrics"
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/monitor"
@@ -88,6 +89,16 @@ func trainOne(ctx context.Context, o options, dataName, variant string, seed uin
 		cfg.Pack = 4
 	case "losing":
 		cfg.Balance = gan.Balance{Kind: "losing", Margin: 0.3}
+	case "wgan-gp":
+		// Gulrajani et al.'s settings: no clipping, penalty λ = 10, k = 5,
+		// Adam β = (0, 0.9).
+		cfg.Loss = losses.WGANGP{}
+		cfg.DSteps = 5
+		wopt := optim.AdamConfig{LR: o.LR, Beta1: math.SmallestNonzeroFloat64, Beta2: 0.9} // β1 0 (AdamConfig's 0 means 0.9)
+		cfg.GOptimizer, cfg.DOptimizer = wopt, wopt
+	}
+	if cfg.Penalty, err = gan.ParsePenalty(o.Penalty); err != nil {
+		return result{}, err
 	}
 	tr, err := gan.NewMultiTrainer(gens, discs, cfg)
 	if err != nil {
@@ -172,6 +183,9 @@ func formatTable(o options, rows []row) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "Steps %d, batch %d, Adam lr %g, %d seeds, %d samples scored per run (mean ± sd over seeds).\n\n",
 		o.Steps, o.Batch, o.LR, o.Seeds, o.Samples)
+	if o.Penalty != "" {
+		fmt.Fprintf(&b, "Every variant's discriminator has the penalty %s.\n\n", o.Penalty)
+	}
 	b.WriteString("| data | variant | modes covered | high quality % | reverse KL | seconds per run |\n")
 	b.WriteString("| --- | --- | --- | --- | --- | --- |\n")
 	for _, r := range rows {
