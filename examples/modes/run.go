@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
@@ -214,13 +215,18 @@ func child(ctx context.Context, args []string, out io.Writer) error {
 }
 
 // runChild trains j in a child process of this executable.
-func runChild(ctx context.Context, s settings, j job, scatter string) (record, error) {
+// Without GOMAXPROCS set, each child gets NumCPU/jobs threads (at least
+// one), its BLAS included.
+func runChild(ctx context.Context, s settings, j job, scatter string, jobs int) (record, error) {
 	exe, err := os.Executable()
 	if err != nil {
 		return record{}, fmt.Errorf("%v: find the executable: %w", j, err)
 	}
 	cmd := exec.CommandContext(ctx, exe, childArgs(s, j, scatter)...)
 	cmd.Env = append(os.Environ(), childEnv+"=1")
+	if os.Getenv("GOMAXPROCS") == "" { // share the cores among the -j children
+		cmd.Env = append(cmd.Env, fmt.Sprintf("GOMAXPROCS=%d", max(1, runtime.NumCPU()/jobs)))
+	}
 	var stdout, stderr bytes.Buffer
 	cmd.Stdout, cmd.Stderr = &stdout, &stderr
 	if err := cmd.Run(); err != nil {
@@ -289,20 +295,21 @@ func run(ctx context.Context, o options, log io.Writer) error {
 			done[r.job] = r
 		}
 	}
-	var jobs, todo []job
-	for _, d := range o.Data {
-		for _, v := range o.Variants {
-			for s := 1; s <= o.Seeds; s++ {
-				j := job{Data: d, Variant: v, Seed: s}
-				jobs = append(jobs, j)
-				if _, ok := done[j]; !ok {
+	// Seed by seed, so that a study stopped part way has the same seeds
+	// of every variant.
+	var todo []job
+	for s := 1; s <= o.Seeds; s++ {
+		for _, d := range o.Data {
+			for _, v := range o.Variants {
+				if j := (job{Data: d, Variant: v, Seed: s}); !hasRun(done, j) {
 					todo = append(todo, j)
 				}
 			}
 		}
 	}
+	total := o.Seeds * len(o.Data) * len(o.Variants)
 	fmt.Fprintf(log, "%d runs, %d already in %s, %d to train, %d at a time\n",
-		len(jobs), len(jobs)-len(todo), path, len(todo), o.Jobs)
+		total, total-len(todo), path, len(todo), o.Jobs)
 
 	var mu sync.Mutex
 	var firstErr error
@@ -319,7 +326,7 @@ func run(ctx context.Context, o options, log io.Writer) error {
 				if j.Seed == 1 {
 					scatter = filepath.Join(o.Out, fmt.Sprintf("scatter-%s-%s.png", j.Data, j.Variant))
 				}
-				r, err := runChild(ctx, o.settings, j, scatter)
+				r, err := runChild(ctx, o.settings, j, scatter, o.Jobs)
 				mu.Lock()
 				if err != nil {
 					if firstErr == nil {
@@ -354,17 +361,33 @@ func run(ctx context.Context, o options, log io.Writer) error {
 	}
 	close(queue)
 	wg.Wait()
+	// The table of the runs finished so far, also when some failed or
+	// ctx ended the study.
+	var rs []record
+	for _, d := range o.Data {
+		for _, v := range o.Variants {
+			for s := 1; s <= o.Seeds; s++ {
+				if r, ok := done[job{Data: d, Variant: v, Seed: s}]; ok {
+					rs = append(rs, r)
+				}
+			}
+		}
+	}
+	table := formatTable(o, rs)
+	fmt.Fprint(log, "\n"+table)
+	if err := atomicfile.WriteFile(filepath.Join(o.Out, "table.md"), []byte(table)); err != nil {
+		return err
+	}
 	if firstErr != nil {
 		return firstErr
 	}
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("interrupted (finished runs are in %s; rerun to resume): %w", path, err)
 	}
-	var rs []record
-	for _, j := range jobs {
-		rs = append(rs, done[j])
-	}
-	table := formatTable(o, rs)
-	fmt.Fprint(log, "\n"+table)
-	return atomicfile.WriteFile(filepath.Join(o.Out, "table.md"), []byte(table))
+	return nil
+}
+
+func hasRun(done map[job]record, j job) bool {
+	_, ok := done[j]
+	return ok
 }

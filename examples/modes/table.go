@@ -98,8 +98,12 @@ func formatTable(o options, rs []record) string {
 			ps = []string{fmt.Sprintf("%.1f ± %.1f", p.modes, p.modesSE), fmt.Sprintf("%.1f ± %.1f", p.hq, p.hqSE),
 				fmt.Sprintf("%.2f ± %.2f", p.kl, p.klSE)}
 		}
+		variant := r0.Variant
+		if len(group) < o.Seeds {
+			variant += fmt.Sprintf(" (%d of %d seeds)", len(group), o.Seeds)
+		}
 		fmt.Fprintf(&b, "| %s | %s | %s / %d | %s | %s | %s | %.2f / %.2f | %.0f | %s | %s | %s |\n",
-			r0.Data, r0.Variant, pm(modes, 1), len(r0.Assigned), pm(hq, 1), pm(kl, 2), pm(klAll, 2),
+			r0.Data, variant, pm(modes, 1), len(r0.Assigned), pm(hq, 1), pm(kl, 2), pm(klAll, 2),
 			mean(dUp), mean(gUp), mean(secs), ps[0], ps[1], ps[2])
 	}
 	return b.String()
