@@ -153,7 +153,7 @@ var collapseVariants = []string{"plain", "minibatch", "losing", "pacgan2", "2x2"
 // losing: only the losing network is updated, pacgan2: D judges pairs, 8
 // pairs per batch, 2x2: two generators against two discriminators) and
 // returns glEvalSize generated samples.
-func collapseRun(ctx context.Context, variant string, seed uint64, steps int) ([]float64, error) {
+func collapseRun(ctx context.Context, variant string, noise gan.Noise, seed uint64, steps int) ([]float64, error) {
 	count, pack, kernels := 1, 1, 0
 	switch variant {
 	case "plain", "losing":
@@ -185,7 +185,7 @@ func collapseRun(ctx context.Context, variant string, seed uint64, steps int) ([
 		gens, discs = append(gens, glGenerator{gnet}), append(discs, glDiscriminator{dnet})
 	}
 	opt := optim.AdamConfig{LR: glLR, Beta1: 0.9, Beta2: 0.999}
-	cfg := gan.Config{BatchSize: glBatch * pack, Pack: pack, Seed: seed, Noise: gridNoise{glZRange}, GOptimizer: opt, DOptimizer: opt}
+	cfg := gan.Config{BatchSize: glBatch * pack, Pack: pack, Seed: seed, Noise: noise, GOptimizer: opt, DOptimizer: opt}
 	if variant == "losing" {
 		cfg.Balance = gan.Balance{Kind: gan.BalanceLosing}
 	}
@@ -208,20 +208,47 @@ func collapseRun(ctx context.Context, variant string, seed uint64, steps int) ([
 	return toF64(s.Data()), nil
 }
 
-// collapseStudy runs seeds 1..seeds of the plain and the minibatch GAN,
+// collapseNoise returns the study's noise: "grid" (Glover's, the
+// default) or "uniform" (i.i.d. uniform on [−8, 8]).
+func collapseNoise(name string) (gan.Noise, error) {
+	switch name {
+	case "grid", "":
+		return gridNoise{glZRange}, nil
+	case "uniform":
+		return rangeNoise{glZRange}, nil
+	}
+	return nil, fmt.Errorf("collapse study: unknown noise %q (want grid or uniform)", name)
+}
+
+// rangeNoise is the uniform prior on [−r, r].
+type rangeNoise struct{ r float64 }
+
+func (n rangeNoise) Fill(rng *rand.Rand, z []float64) {
+	for i := range z {
+		z[i] = n.r * (2*rng.Float64() - 1)
+	}
+}
+
+func (n rangeNoise) String() string { return fmt.Sprintf("uniform[-%g,%g]", n.r, n.r) }
+
+// collapseStudy runs seeds 1..seeds of every variant with the named noise,
 // prints each run's generated mean and standard deviation and their mean
 // ± sd over seeds, and, with out set, plots each variant's generated
 // histograms against the target density to out/gaussian1d-<variant>.png.
-func collapseStudy(ctx context.Context, seeds, steps int, out string, log io.Writer) error {
+func collapseStudy(ctx context.Context, seeds, steps int, noiseName, out string, log io.Writer) error {
 	if seeds < 1 || steps < 1 {
 		return fmt.Errorf("collapse study: -seeds and -steps must be positive, got %d and %d", seeds, steps)
 	}
-	fmt.Fprintf(log, "target N(%g, %g²); Glover's setup, %d steps, batch %d, %d seeds\n", glMean, glStd, steps, glBatch, seeds)
+	noise, err := collapseNoise(noiseName)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(log, "target N(%g, %g²); Glover's setup, noise %v, %d steps, batch %d, %d seeds\n", glMean, glStd, noise, steps, glBatch, seeds)
 	for _, name := range collapseVariants {
 		var means, stds, w1s []float64
 		var runs [][]float64
 		for s := 1; s <= seeds; s++ {
-			xs, err := collapseRun(ctx, name, uint64(s), steps)
+			xs, err := collapseRun(ctx, name, noise, uint64(s), steps)
 			if err != nil {
 				return fmt.Errorf("collapse study: %s seed %d: %w", name, s, err)
 			}

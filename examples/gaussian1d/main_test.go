@@ -93,7 +93,7 @@ func TestGridNoiseSpansTheRangeShuffled(t *testing.T) {
 func TestCollapseStudyWritesItsFigures(t *testing.T) {
 	out := t.TempDir()
 	var log bytes.Buffer
-	require.NoError(t, collapseStudy(context.Background(), 2, 20, out, &log))
+	require.NoError(t, collapseStudy(context.Background(), 2, 20, "grid", out, &log))
 	for _, v := range collapseVariants {
 		require.Regexp(t, v+` +over 2 seeds: mean `, log.String())
 		f, err := os.Open(filepath.Join(out, "gaussian1d-"+v+".png"))
@@ -102,7 +102,8 @@ func TestCollapseStudyWritesItsFigures(t *testing.T) {
 		f.Close()
 		require.NoError(t, err)
 	}
-	_, err := collapseRun(context.Background(), "magic", 1, 1)
+	_, err := collapseRun(context.Background(), "magic", gridNoise{8}, 1, 1)
 	require.ErrorContains(t, err, `unknown variant "magic"`)
-	require.ErrorContains(t, collapseStudy(context.Background(), 0, 1, "", io.Discard), "must be positive")
+	require.ErrorContains(t, collapseStudy(context.Background(), 0, 1, "grid", "", io.Discard), "must be positive")
+	require.ErrorContains(t, collapseStudy(context.Background(), 1, 1, "gauss", "", io.Discard), `unknown noise "gauss"`)
 }
