@@ -263,7 +263,7 @@ func collapseStudy(ctx context.Context, seeds, steps int, noiseName, out string,
 		fmt.Fprintf(log, "%-9s over %d seeds: mean %.3f ± %.3f, std %.3f ± %.3f (target %g, %g), W1 %.3f ± %.3f\n",
 			name, seeds, mm, ms, sm, ss, glMean, glStd, wm, ws)
 		if out != "" {
-			title := fmt.Sprintf("%s: generated std %.2f ± %.2f over %d seeds (target %.1f)", name, sm, ss, seeds, glStd)
+			title := fmt.Sprintf("%s: std %.2f ± %.2f (target %.1f), W1 %.2f ± %.2f, %d seeds", name, sm, ss, glStd, wm, ws, seeds)
 			if err := plotCollapse(filepath.Join(out, "gaussian1d-"+name+".png"), title, runs); err != nil {
 				return err
 			}
@@ -313,10 +313,6 @@ func plotCollapse(path, title string, runs [][]float64) error {
 	p := plot.New()
 	p.Title.Text = title
 	p.X.Label.Text, p.Y.Label.Text = "x", "density"
-	// The density axis stops at 3 (the target peaks at 0.8) so that a
-	// generator collapsed onto a point does not flatten the others.
-	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, 0, 3
-	p.Y.Label.Text = "density (axis cut at 3)"
 	target := plotter.NewFunction(func(x float64) float64 {
 		z := (x - glMean) / glStd
 		return math.Exp(-z*z/2) / (glStd * math.Sqrt(2*math.Pi))
@@ -349,6 +345,11 @@ func plotCollapse(path, title string, runs [][]float64) error {
 		}
 	}
 	p.Legend.Top = true
+	// The density axis stops at 3 (the target peaks at 0.8) so that a
+	// generator collapsed onto a point does not flatten the others; set
+	// after Add, which widens the axes to the data.
+	p.X.Min, p.X.Max, p.Y.Min, p.Y.Max = lo, hi, 0, 3
+	p.Y.Label.Text = "density (axis cut at 3)"
 	if err := p.Save(6*vg.Inch, 4*vg.Inch, path); err != nil {
 		return fmt.Errorf("collapse plot %s: %w", path, err)
 	}
