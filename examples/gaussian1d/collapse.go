@@ -153,7 +153,10 @@ var collapseVariants = []string{"plain", "minibatch", "losing", "pacgan2", "2x2"
 // losing: only the losing network is updated, pacgan2: D judges pairs, 8
 // pairs per batch, 2x2: two generators against two discriminators) and
 // returns glEvalSize generated samples.
-func collapseRun(ctx context.Context, variant string, noise gan.Noise, seed uint64, steps int) ([]float64, error) {
+//
+// It also returns the share of the steps that updated the generator (1
+// but under the losing schedule).
+func collapseRun(ctx context.Context, variant string, noise gan.Noise, seed uint64, steps int) ([]float64, float64, error) {
 	count, pack, kernels := 1, 1, 0
 	switch variant {
 	case "plain", "losing":
@@ -164,7 +167,7 @@ func collapseRun(ctx context.Context, variant string, noise gan.Noise, seed uint
 	case "2x2":
 		count = 2
 	default:
-		return nil, fmt.Errorf("unknown variant %q (want %v)", variant, collapseVariants)
+		return nil, 0, fmt.Errorf("unknown variant %q (want %v)", variant, collapseVariants)
 	}
 	var gens []gan.Generator
 	var discs []gan.Discriminator
@@ -172,7 +175,7 @@ func collapseRun(ctx context.Context, variant string, noise gan.Noise, seed uint
 		netSeed := seed*16 + uint64(k)
 		gnet, err := newGLNet([]int{1, glGHidden, 1}, 0, G.Softplus, netSeed, 1)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		dsizes := []int{pack, glDHidden, glDHidden, glDHidden, 1}
 		if kernels > 0 {
@@ -180,7 +183,7 @@ func collapseRun(ctx context.Context, variant string, noise gan.Noise, seed uint
 		}
 		dnet, err := newGLNet(dsizes, kernels, G.Rectify, netSeed, 2)
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		gens, discs = append(gens, glGenerator{gnet}), append(discs, glDiscriminator{dnet})
 	}
@@ -191,21 +194,32 @@ func collapseRun(ctx context.Context, variant string, noise gan.Noise, seed uint
 	}
 	tr, err := gan.NewMultiTrainer(gens, discs, cfg)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	src := data.NewSourceLoader(data.Gaussian1D{Mean: glMean, Std: glStd}, seed)
-	res, err := training.Loop{Steps: steps}.Run(ctx, tr, src)
+	var upd updates
+	res, err := training.Loop{Steps: steps}.Run(ctx, tr, src, &upd)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
 	if res.Interrupted {
-		return nil, fmt.Errorf("interrupted after %d steps", res.Steps)
+		return nil, 0, fmt.Errorf("interrupted after %d steps", res.Steps)
 	}
 	s, err := tr.Sample(glEvalSize)
 	if err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	return toF64(s.Data()), nil
+	return toF64(s.Data()), float64(upd.g) / float64(steps), nil
+}
+
+// updates counts a run's generator updates.
+type updates struct{ g int }
+
+func (u *updates) Record(s *training.State, e training.Event) error {
+	if e == training.Step {
+		u.g += s.Stats.GUpdates
+	}
+	return nil
 }
 
 // collapseNoise returns the study's noise: "grid" (Glover's, the
@@ -231,11 +245,11 @@ func (n rangeNoise) Fill(rng *rand.Rand, z []float64) {
 
 func (n rangeNoise) String() string { return fmt.Sprintf("uniform[-%g,%g]", n.r, n.r) }
 
-// collapseStudy runs seeds 1..seeds of every variant with the named noise,
+// collapseStudy runs seeds 1..seeds of the variants with the named noise,
 // prints each run's generated mean and standard deviation and their mean
 // ± sd over seeds, and, with out set, plots each variant's generated
 // histograms against the target density to out/gaussian1d-<variant>.png.
-func collapseStudy(ctx context.Context, seeds, steps int, noiseName, out string, log io.Writer) error {
+func collapseStudy(ctx context.Context, variants []string, seeds, steps int, noiseName, out string, log io.Writer) error {
 	if seeds < 1 || steps < 1 {
 		return fmt.Errorf("collapse study: -seeds and -steps must be positive, got %d and %d", seeds, steps)
 	}
@@ -244,17 +258,18 @@ func collapseStudy(ctx context.Context, seeds, steps int, noiseName, out string,
 		return err
 	}
 	fmt.Fprintf(log, "target N(%g, %g²); Glover's setup, noise %v, %d steps, batch %d, %d seeds\n", glMean, glStd, noise, steps, glBatch, seeds)
-	for _, name := range collapseVariants {
+	for _, name := range variants {
 		var means, stds, w1s []float64
 		var runs [][]float64
 		for s := 1; s <= seeds; s++ {
-			xs, err := collapseRun(ctx, name, noise, uint64(s), steps)
+			xs, gShare, err := collapseRun(ctx, name, noise, uint64(s), steps)
 			if err != nil {
 				return fmt.Errorf("collapse study: %s seed %d: %w", name, s, err)
 			}
 			m, sd := meanStd(xs)
 			w1 := w1Normal(xs, glMean, glStd)
-			fmt.Fprintf(log, "%-9s seed %d: generated mean %.3f std %.3f, W1 to the target %.3f\n", name, s, m, sd, w1)
+			fmt.Fprintf(log, "%-9s seed %d: generated mean %.3f std %.3f, W1 to the target %.3f, G updated on %.0f%% of the steps\n",
+				name, s, m, sd, w1, 100*gShare)
 			means, stds, w1s, runs = append(means, m), append(stds, sd), append(w1s, w1), append(runs, xs)
 		}
 		mm, ms := meanSDOver(means)

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gogan/gogan/data"
@@ -65,6 +66,7 @@ func main() {
 	collapse := flag.Bool("collapse", false, "run the mode-collapse study instead (Glover's setup: plain vs minibatch discrimination over -seeds seeds; see collapse.go); its steps are 5000 unless -steps is given)")
 	seeds := flag.Int("seeds", 5, "collapse study: seeds per variant")
 	out := flag.String("out", ".", "collapse study: directory of the histogram PNGs")
+	variants := flag.String("variants", strings.Join(collapseVariants, ","), "collapse study: variants to run")
 	noise := flag.String("noise", "grid", "collapse study: z as Glover draws it (grid: an evenly spaced batch over [-8, 8]) or uniform (i.i.d. on [-8, 8])")
 	flag.Parse()
 
@@ -75,7 +77,7 @@ func main() {
 		if isFlagSet("steps") {
 			steps = o.Steps
 		}
-		if err := collapseStudy(ctx, *seeds, steps, *noise, *out, os.Stdout); err != nil {
+		if err := collapseStudy(ctx, strings.Split(*variants, ","), *seeds, steps, *noise, *out, os.Stdout); err != nil {
 			fmt.Fprintln(os.Stderr, "gaussian1d:", err)
 			os.Exit(1)
 		}

@@ -93,17 +93,22 @@ func TestGridNoiseSpansTheRangeShuffled(t *testing.T) {
 func TestCollapseStudyWritesItsFigures(t *testing.T) {
 	out := t.TempDir()
 	var log bytes.Buffer
-	require.NoError(t, collapseStudy(context.Background(), 2, 20, "grid", out, &log))
+	require.NoError(t, collapseStudy(context.Background(), collapseVariants, 2, 20, "grid", out, &log))
 	for _, v := range collapseVariants {
 		require.Regexp(t, v+` +over 2 seeds: mean `, log.String())
+		want := "G updated on 100% of the steps"
+		if v == "losing" {
+			want = "G updated on " // the share varies; exactly one network per step
+		}
+		require.Regexp(t, v+` +seed 1: .*`+want, log.String())
 		f, err := os.Open(filepath.Join(out, "gaussian1d-"+v+".png"))
 		require.NoError(t, err)
 		_, err = png.Decode(f)
 		f.Close()
 		require.NoError(t, err)
 	}
-	_, err := collapseRun(context.Background(), "magic", gridNoise{8}, 1, 1)
+	_, _, err := collapseRun(context.Background(), "magic", gridNoise{8}, 1, 1)
 	require.ErrorContains(t, err, `unknown variant "magic"`)
-	require.ErrorContains(t, collapseStudy(context.Background(), 0, 1, "grid", "", io.Discard), "must be positive")
-	require.ErrorContains(t, collapseStudy(context.Background(), 1, 1, "gauss", "", io.Discard), `unknown noise "gauss"`)
+	require.ErrorContains(t, collapseStudy(context.Background(), collapseVariants, 0, 1, "grid", "", io.Discard), "must be positive")
+	require.ErrorContains(t, collapseStudy(context.Background(), collapseVariants, 1, 1, "gauss", "", io.Discard), `unknown noise "gauss"`)
 }
