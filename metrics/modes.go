@@ -36,7 +36,7 @@ type Coverage struct {
 	Assigned []int
 	// ReverseKL is KL(p_gen ‖ p_true) in nats, where p_gen is Assigned
 	// normalised to sum to 1 (every sample assigned to its nearest mode,
-	// as PacGAN computes it) and p_true is uniform over the modes; empty
+	// high quality or not) and p_true is uniform over the modes; empty
 	// modes contribute 0 (0·log 0 = 0). It is 0 when the samples spread
 	// evenly over the modes and log(Modes) when they all fall nearest one
 	// mode.
