@@ -102,22 +102,29 @@ const (
 	// BalanceFixed: every step makes DSteps discriminator updates and one
 	// generator update (Algorithm 1).
 	BalanceFixed BalanceKind = "fixed"
-	// BalanceLosing: the same passes, but the network ahead skips its
-	// update.
+	// BalanceLosing: the same passes, but only the network that is
+	// losing is updated (see Balance).
 	BalanceLosing BalanceKind = "losing"
 )
 
 // Balance is a schedule of discriminator and generator updates.
 type Balance struct {
 	// Kind is BalanceFixed (the default): every step makes DSteps
-	// discriminator updates and one generator update; or BalanceLosing: the
-	// same passes, but the network that is ahead skips its update, so only
-	// the losing one learns. D is ahead when the mean D(x) exceeds the
-	// mean D(G(z)) by more than Margin on the step's batches; G is ahead
-	// when D(G(z)) exceeds D(x) by more than Margin. Skipped updates are
-	// counted in Stats.
+	// discriminator updates and one generator update; or BalanceLosing:
+	// the same passes, but only the network that is losing is updated
+	// ("only update the current worst of the two networks at each
+	// iteration"). Who is ahead is read from the gap D(x) − D(G(z))
+	// between the mean probabilities D gives the real and the generated
+	// batch of the last discriminator pass, before its update: D is ahead
+	// when the gap exceeds Margin, G when it is below −Margin. With the
+	// default Margin 0 exactly one network is updated per discriminator
+	// pass and generator pass pair: D when the gap is ≤ 0, G when it is
+	// > 0 (with DSteps 1: exactly one update per step). With Margin > 0
+	// both are updated while |gap| ≤ Margin. Skipped updates are counted
+	// in Stats.
 	Kind BalanceKind `json:"kind"`
-	// Margin is the "losing" schedule's margin (default 0.3).
+	// Margin is the "losing" schedule's margin, in [0, 1) (default 0:
+	// the literal rule, one network per iteration).
 	Margin float64 `json:"margin,omitempty"`
 }
 
@@ -160,9 +167,6 @@ func (c *Config) fill() {
 	}
 	if c.Balance.Kind == "" {
 		c.Balance.Kind = BalanceFixed
-	}
-	if c.Balance.Kind == BalanceLosing && c.Balance.Margin == 0 {
-		c.Balance.Margin = 0.3
 	}
 }
 

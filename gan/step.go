@@ -138,15 +138,20 @@ func (t *Trainer) updateGenerator(batches data.Batches, st *Stats) error {
 // skips reports whether the balance schedule skips the discriminator's
 // (disc) or the generator's update: under "losing", the network ahead by
 // more than the margin in D(x) − D(G(z)) of the last discriminator pass
-// sits out.
+// sits out. With margin 0 a gap of exactly 0 counts G as ahead, so that
+// exactly one of the two is updated.
 func (t *Trainer) skips(disc bool) bool {
 	if t.cfg.Balance.Kind != BalanceLosing {
 		return false
 	}
+	m := t.cfg.Balance.Margin
 	if disc {
-		return t.gap > t.cfg.Balance.Margin
+		return t.gap > m
 	}
-	return t.gap < -t.cfg.Balance.Margin
+	if m == 0 {
+		return t.gap <= 0
+	}
+	return t.gap < -m
 }
 
 // checkBatches checks that batches' samples fit the generator's.

@@ -36,11 +36,18 @@ type Coverage struct {
 	Assigned []int
 	// ReverseKL is KL(p_gen ‖ p_true) in nats, where p_gen is Assigned
 	// normalised to sum to 1 (every sample assigned to its nearest mode,
-	// as PacGAN computes it) and p_true is uniform over the modes; empty
+	// high quality or not) and p_true is uniform over the modes; empty
 	// modes contribute 0 (0·log 0 = 0). It is 0 when the samples spread
 	// evenly over the modes and log(Modes) when they all fall nearest one
 	// mode.
 	ReverseKL float64
+	// ReverseKLHighQuality is KL(p_hq ‖ p_true) in nats for p_hq the
+	// histogram PerMode of the high-quality samples normalised to sum to
+	// 1: the reverse KL as PacGAN's public code computes it (its
+	// "detail of coverage" counts only samples within three standard
+	// deviations; log(Modes) minus its "entropy of coverage"). It is NaN
+	// when no sample is of high quality.
+	ReverseKLHighQuality float64
 }
 
 // String summarises the coverage as "covered 6/8 modes, 98.2% high
@@ -105,6 +112,10 @@ func ModeCoverage(points, means [][2]float64, std float64) (Coverage, error) {
 	}
 	c.HighQualityShare = float64(c.HighQuality) / float64(c.Samples)
 	c.ReverseKL = klUniform(c.Assigned, c.Samples)
+	c.ReverseKLHighQuality = math.NaN()
+	if c.HighQuality > 0 {
+		c.ReverseKLHighQuality = klUniform(c.PerMode, c.HighQuality)
+	}
 	return c, nil
 }
 
@@ -132,6 +143,28 @@ func Points2D(flat []float32) ([][2]float64, error) {
 
 func finite2(p [2]float64) bool {
 	return !math.IsNaN(p[0]) && !math.IsInf(p[0], 0) && !math.IsNaN(p[1]) && !math.IsInf(p[1], 0)
+}
+
+// ReverseKLUniform returns KL(p ‖ u) in nats for p the histogram counts
+// normalised to sum to 1 and u the uniform distribution over its bins:
+// Coverage.ReverseKL for the counts Assigned, ReverseKLHighQuality for
+// PerMode. Empty bins contribute 0. It returns an error if there are no
+// bins, a count is negative or all counts are 0.
+func ReverseKLUniform(counts []int) (float64, error) {
+	if len(counts) == 0 {
+		return 0, fmt.Errorf("metrics: reverse KL: no bins")
+	}
+	total := 0
+	for k, n := range counts {
+		if n < 0 {
+			return 0, fmt.Errorf("metrics: reverse KL: count %d is %d, negative", k, n)
+		}
+		total += n
+	}
+	if total == 0 {
+		return 0, fmt.Errorf("metrics: reverse KL: all %d counts are 0", len(counts))
+	}
+	return klUniform(counts, total), nil
 }
 
 // klUniform returns KL(counts/total ‖ uniform) for nonnegative counts

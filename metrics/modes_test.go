@@ -152,10 +152,11 @@ func TestModeCoverageThreeToOneSplit(t *testing.T) {
 }
 
 func TestModeCoverageKLCountsLowQualitySamples(t *testing.T) {
-	// The reverse KL assigns every sample to its nearest mode, high quality
-	// or not (PacGAN's definition): two high-quality samples at mode 0 and
-	// two poor ones nearest mode 1 give p_gen = (½, ½) and KL 0, though
-	// only one mode is covered.
+	// ReverseKL assigns every sample to its nearest mode, high quality or
+	// not: two high-quality samples at mode 0 and two poor ones nearest
+	// mode 1 give p_gen = (½, ½) and KL 0, though only one mode is
+	// covered. ReverseKLHighQuality, PacGAN's code's version, counts only
+	// the high-quality samples: p_hq = (1, 0), KL log 2.
 	two := [][2]float64{{-1, 0}, {1, 0}}
 	pts := [][2]float64{{-1, 0}, {-1, 0}, {0.5, 0}, {0.6, 0}}
 	c, err := ModeCoverage(pts, two, 0.01)
@@ -164,6 +165,28 @@ func TestModeCoverageKLCountsLowQualitySamples(t *testing.T) {
 	require.Equal(t, []int{2, 2}, c.Assigned)
 	require.Equal(t, 1, c.ModesCovered)
 	require.InDelta(t, 0, c.ReverseKL, 1e-15)
+	require.InDelta(t, math.Log(2), c.ReverseKLHighQuality, 1e-15)
+
+	// No high-quality sample: the high-quality histogram is empty.
+	c, err = ModeCoverage([][2]float64{{0.5, 0}}, two, 0.01)
+	require.NoError(t, err)
+	require.True(t, math.IsNaN(c.ReverseKLHighQuality))
+}
+
+func TestReverseKLUniform(t *testing.T) {
+	// (3, 1, 0, 0) over 4 bins: ¾·log(¾·4) + ¼·log(¼·4) = ¾·log 3.
+	kl, err := ReverseKLUniform([]int{3, 1, 0, 0})
+	require.NoError(t, err)
+	require.InDelta(t, 0.75*math.Log(3), kl, 1e-15)
+	kl, err = ReverseKLUniform([]int{5, 5})
+	require.NoError(t, err)
+	require.Equal(t, 0.0, kl)
+	_, err = ReverseKLUniform([]int{0, 0})
+	require.ErrorContains(t, err, "all 2 counts are 0")
+	_, err = ReverseKLUniform([]int{1, -1})
+	require.ErrorContains(t, err, "count 1 is -1, negative")
+	_, err = ReverseKLUniform(nil)
+	require.ErrorContains(t, err, "no bins")
 }
 
 func TestMixtureCoverageOfTheDataItself(t *testing.T) {

@@ -12,6 +12,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"strings"
 	"time"
 
 	"github.com/gogan/gogan/data"
@@ -62,10 +63,26 @@ func main() {
 	flag.IntVar(&o.Latent, "latent", 4, "size of the noise vector z")
 	flag.IntVar(&o.Samples, "samples", 10000, "samples drawn to measure the result")
 	flag.IntVar(&o.Every, "every", 500, "print statistics every N steps when the output is not a terminal (a terminal shows a live bar); 0: no progress")
+	collapse := flag.Bool("collapse", false, "run the mode-collapse study instead (Glover's setup: plain vs minibatch discrimination over -seeds seeds; see collapse.go); its steps are 5000 unless -steps is given)")
+	seeds := flag.Int("seeds", 5, "collapse study: seeds per variant")
+	out := flag.String("out", ".", "collapse study: directory of the histogram PNGs")
+	variants := flag.String("variants", strings.Join(collapseVariants, ","), "collapse study: variants to run")
+	noise := flag.String("noise", "grid", "collapse study: z as Glover draws it (grid: an evenly spaced batch over [-8, 8]) or uniform (i.i.d. on [-8, 8])")
 	flag.Parse()
 
 	ctx, stop := training.NotifyContext(context.Background()) // Ctrl-C: stop and measure the generator as it stands
 	defer stop()
+	if *collapse {
+		steps := glSteps
+		if isFlagSet("steps") {
+			steps = o.Steps
+		}
+		if err := collapseStudy(ctx, strings.Split(*variants, ","), *seeds, steps, *noise, *out, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, "gaussian1d:", err)
+			os.Exit(1)
+		}
+		return
+	}
 	r, err := run(ctx, o, os.Stdout)
 	if err != nil && !r.Interrupted {
 		fmt.Fprintln(os.Stderr, "gaussian1d:", err)
@@ -146,4 +163,11 @@ func toF64(d any) []float64 {
 		return out
 	}
 	return nil
+}
+
+// isFlagSet reports whether the command line set the flag name.
+func isFlagSet(name string) bool {
+	set := false
+	flag.Visit(func(f *flag.Flag) { set = set || f.Name == name })
+	return set
 }

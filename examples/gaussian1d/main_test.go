@@ -3,8 +3,13 @@ package main
 import (
 	"bytes"
 	"context"
+	"image/png"
 	"io"
 	"math"
+	"math/rand/v2"
+	"os"
+	"path/filepath"
+	"sort"
 	"testing"
 
 	"github.com/gogan/gogan/monitor"
@@ -50,4 +55,60 @@ func TestProgressAndInterruption(t *testing.T) {
 	require.True(t, r.Interrupted)
 	require.Equal(t, 0, r.Steps)
 	require.False(t, math.IsNaN(r.Mean))
+}
+
+func TestW1Normal(t *testing.T) {
+	// Samples at the target's own quantiles are at distance 0; shifted by
+	// c they are at distance |c|; a point mass at the mean is at
+	// E|X − μ| ≈ σ·√(2/π) from N(μ, σ²).
+	n := 2000
+	xs := make([]float64, n)
+	for i := range xs {
+		xs[i] = 4 + 0.5*math.Sqrt2*math.Erfinv(2*(float64(i)+0.5)/float64(n)-1)
+	}
+	require.InDelta(t, 0, w1Normal(xs, 4, 0.5), 1e-12)
+	for i := range xs {
+		xs[i] += 0.3
+	}
+	require.InDelta(t, 0.3, w1Normal(xs, 4, 0.5), 1e-12)
+	for i := range xs {
+		xs[i] = 4
+	}
+	require.InDelta(t, 0.5*math.Sqrt(2/math.Pi), w1Normal(xs, 4, 0.5), 2e-3)
+}
+
+func TestGridNoiseSpansTheRangeShuffled(t *testing.T) {
+	z := make([]float64, 9)
+	gridNoise{r: 8}.Fill(rand.New(rand.NewPCG(1, 2)), z)
+	s := append([]float64(nil), z...)
+	sort.Float64s(s)
+	for i, v := range s {
+		grid := -8 + 2*float64(i)
+		require.GreaterOrEqual(t, v, grid)
+		require.Less(t, v, grid+0.01)
+	}
+	require.NotEqual(t, s, z, "the batch is shuffled")
+}
+
+func TestCollapseStudyWritesItsFigures(t *testing.T) {
+	out := t.TempDir()
+	var log bytes.Buffer
+	require.NoError(t, collapseStudy(context.Background(), collapseVariants, 2, 20, "grid", out, &log))
+	for _, v := range collapseVariants {
+		require.Regexp(t, v+` +over 2 seeds: mean `, log.String())
+		want := "G updated on 100% of the steps"
+		if v == "losing" {
+			want = "G updated on " // the share varies; exactly one network per step
+		}
+		require.Regexp(t, v+` +seed 1: .*`+want, log.String())
+		f, err := os.Open(filepath.Join(out, "gaussian1d-"+v+".png"))
+		require.NoError(t, err)
+		_, err = png.Decode(f)
+		f.Close()
+		require.NoError(t, err)
+	}
+	_, _, err := collapseRun(context.Background(), "magic", gridNoise{8}, 1, 1)
+	require.ErrorContains(t, err, `unknown variant "magic"`)
+	require.ErrorContains(t, collapseStudy(context.Background(), collapseVariants, 0, 1, "grid", "", io.Discard), "must be positive")
+	require.ErrorContains(t, collapseStudy(context.Background(), collapseVariants, 1, 1, "gauss", "", io.Discard), `unknown noise "gauss"`)
 }

@@ -20,7 +20,7 @@ func TestWGANGPVariantAndPenaltyFlag(t *testing.T) {
 	require.NoError(t, run(context.Background(), o, &log))
 	table, err := os.ReadFile(filepath.Join(out, "table.md"))
 	require.NoError(t, err)
-	require.Contains(t, string(table), "penalty r1:1")
+	require.Contains(t, string(table), "the penalty r1:1")
 	require.Contains(t, string(table), "| grid | wgan-gp | ")
 	_, err = parseFlags([]string{"-penalty", "r9"}, io.Discard)
 	require.ErrorContains(t, err, `unknown penalty "r9"`)

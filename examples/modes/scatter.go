@@ -10,8 +10,7 @@ import (
 
 // writeScatter plots points (blue) over the mixture's mode centres (red
 // crosses) in a 480×480 PNG whose square view fits the modes with a margin.
-// The title is not drawn; it is kept for the caller's log.
-func writeScatter(path, _ string, points [][2]float64, mix *data.Mixture) error {
+func writeScatter(path string, points [][2]float64, mix *data.Mixture) error {
 	const size = 480
 	lo, hi := 0.0, 0.0
 	for _, m := range mix.Means() {
