@@ -14,6 +14,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"math"
 	"os"
 
 	"github.com/gogan/gogan/data"
@@ -65,29 +66,40 @@ func run(args []string, out, errOut io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if *n > math.MaxUint32 {
+		return fmt.Errorf("-n %d: an IDX file holds at most %d samples", *n, uint32(math.MaxUint32))
+	}
+	// The file must fit the data limit so that cmd/mnisteval can read it
+	// back; it is written a chunk at a time, so memory does not grow with n.
+	if err := data.CheckCount(fmt.Sprintf("-n %d: the IDX file of %d samples of %dx%d", *n, *n, h, w), int64(*n), int64(h*w)); err != nil {
+		return fmt.Errorf("%w; the file must fit the limit to be read back (lower -n)", err)
+	}
 	const chunk = 500 // keeps the sampling graph small
-	pix := make([]byte, 0, *n*h*w)
-	for done := 0; done < *n; done += chunk {
-		x, err := s.Sample(min(chunk, *n-done))
-		if err != nil {
-			return err
-		}
-		switch v := x.Data().(type) {
-		case []float32:
-			for _, p := range v {
-				pix = append(pix, data.ToByte(p))
+	err = data.WriteIDXFileFrom(*path, data.IDXUint8, []int{*n, h, w}, func(wr io.Writer) error {
+		var pix []byte
+		for done := 0; done < *n; done += chunk {
+			x, err := s.Sample(min(chunk, *n-done))
+			if err != nil {
+				return err
 			}
-		case []float64:
-			for _, p := range v {
-				pix = append(pix, data.ToByte(float32(p)))
+			pix = pix[:0]
+			switch v := x.Data().(type) {
+			case []float32:
+				for _, p := range v {
+					pix = append(pix, data.ToByte(p))
+				}
+			case []float64:
+				for _, p := range v {
+					pix = append(pix, data.ToByte(float32(p)))
+				}
+			}
+			if _, err := wr.Write(pix); err != nil {
+				return err
 			}
 		}
-	}
-	idx, err := data.NewIDXUint8(pix, *n, h, w)
+		return nil
+	})
 	if err != nil {
-		return err
-	}
-	if err := data.WriteIDXFile(*path, idx); err != nil {
 		return err
 	}
 	fmt.Fprintf(out, "wrote %d samples of %dx%d from %s to %s\n", *n, h, w, *model, *path)

@@ -52,3 +52,22 @@ func TestErrors(t *testing.T) {
 	err = run([]string{"-model", filepath.Join(dir, "missing"), "-out", filepath.Join(dir, "o")}, io.Discard, io.Discard)
 	require.Error(t, err)
 }
+
+// TestHugeCountIsRefused: -n beyond what the data limit lets mnisteval read
+// back is an error naming the limit, before anything is sampled (the old
+// code allocated n·H·W bytes first: 784 GB here).
+func TestHugeCountIsRefused(t *testing.T) {
+	dir := t.TempDir()
+	gen, err := models.NewMLPGenerator(models.MLPGeneratorConfig{LatentDim: 3, Hidden: []int{8}, OutputShape: []int{1, 28, 28},
+		Output: nn.Tanh()}, 2)
+	require.NoError(t, err)
+	model := filepath.Join(dir, "m.gogan")
+	require.NoError(t, gan.SaveModel(model, gen, nil, gan.ModelInfo{}))
+	out := filepath.Join(dir, "digits")
+	err = run([]string{"-model", model, "-n", "1000000000", "-out", out}, io.Discard, io.Discard)
+	require.ErrorIs(t, err, data.ErrTooLarge)
+	require.ErrorContains(t, err, "GOGAN_MAX_DATA_BYTES")
+	require.NoFileExists(t, out)
+	err = run([]string{"-model", model, "-n", "5000000000", "-out", out}, io.Discard, io.Discard)
+	require.ErrorContains(t, err, "an IDX file holds at most")
+}
