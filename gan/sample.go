@@ -26,6 +26,13 @@ func (t *Trainer) Noise(n int) []float64 {
 // generators each sample comes from one chosen uniformly at random.
 func (t *Trainer) Sample(n int) (*tensor.Dense, error) {
 	z := t.Noise(n)
+	if t.classes > 0 && n > 0 { // a conditional trainer draws the classes uniformly too
+		classes := make([]int, n)
+		for i := range classes {
+			classes[i] = t.sampleRNG.IntN(t.classes)
+		}
+		return t.GenerateClasses(z, classes)
+	}
 	if len(t.gens) == 1 {
 		return t.GenerateFrom(z)
 	}
@@ -64,6 +71,12 @@ func (t *Trainer) GenerateFrom(z []float64) (*tensor.Dense, error) { return t.Ge
 // GenerateWith is GenerateFrom with generator i of a multi-adversary
 // trainer.
 func (t *Trainer) GenerateWith(i int, z []float64) (*tensor.Dense, error) {
+	return t.generateWith(i, z, nil)
+}
+
+// generateWith is GenerateWith, for a conditional trainer with the given
+// classes, one per latent vector (nil: sample k is of class k mod K).
+func (t *Trainer) generateWith(i int, z []float64, classes []int) (*tensor.Dense, error) {
 	if i < 0 || i >= len(t.gens) {
 		return nil, fmt.Errorf("gan: generate: no generator %d (the trainer has %d)", i, len(t.gens))
 	}
@@ -73,6 +86,9 @@ func (t *Trainer) GenerateWith(i int, z []float64) (*tensor.Dense, error) {
 		return nil, fmt.Errorf("gan: generate: %d noise values is not a positive multiple of the latent size %d", len(z), latent)
 	}
 	n := len(z) / latent
+	if t.classes > 0 && classes == nil {
+		classes = t.defaultClasses(n)
+	}
 	if t.samplers[i] == nil {
 		p := &pass{b: nn.NewBuilder(G.NewGraph(), nn.Inference)}
 		out, err := t.generate(p, gen)
@@ -96,6 +112,9 @@ func (t *Trainer) GenerateWith(i int, z []float64) (*tensor.Dense, error) {
 		copy(buf, chunk)
 		clear(buf[len(chunk):]) // pad the last chunk; inference mode makes rows independent
 		copyInto(p.zs[0], buf)
+		if t.classes > 0 {
+			oneHot(p.ys[0], classes[start:end], t.classes)
+		}
 		if err := t.run(p); err != nil {
 			return nil, fmt.Errorf("gan: generate: %w", err)
 		}
