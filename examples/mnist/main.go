@@ -67,9 +67,6 @@ type config struct {
 	// Device is -device: cpu, or cuda / cuda:N (refused until the GPU
 	// backend exists).
 	Device    string `json:"device,omitempty"`
-	// Conditional is the class-conditioning scheme: "" or "none", concat,
-	// projection or acgan.
-	Conditional string `json:"conditional,omitempty"`
 	Export    int
 	GridEvery int
 	LogEvery  int
@@ -78,6 +75,9 @@ type config struct {
 	CheckpointEvery int
 	// NaNRollbacks is -nan-rollback.
 	NaNRollbacks int
+	// Conditional is -conditional, the class-conditioning scheme: "" or
+	// "none", concat, projection or acgan.
+	Conditional string `json:"conditional,omitempty"`
 	// Resume is a run directory to continue from ("" for a new run); its
 	// checkpoint supplies the configuration.
 	Resume string `json:"-"`
