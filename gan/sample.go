@@ -21,7 +21,8 @@ func (t *Trainer) Noise(n int) []float64 {
 // Sample returns n generated samples as a tensor of shape
 // [n, SampleShape()...], with the generator in inference mode (batch norm
 // uses its running statistics), so a sample depends only on its noise and
-// the weights, not on the last training batch. Sampling draws from its own
+// the weights, not on the last training batch (a conditional trainer also
+// draws each sample's class uniformly). Sampling draws from its own
 // random generator and never changes the course of training. With several
 // generators each sample comes from one chosen uniformly at random.
 func (t *Trainer) Sample(n int) (*tensor.Dense, error) {
@@ -65,7 +66,8 @@ func (t *Trainer) Sample(n int) (*tensor.Dense, error) {
 
 // GenerateFrom returns G(z) for the latent vectors z (row after row,
 // len(z) a multiple of LatentDim), in inference mode, with the (first)
-// generator.
+// generator. A conditional trainer makes sample i of class i mod K
+// (GenerateClasses takes the classes).
 func (t *Trainer) GenerateFrom(z []float64) (*tensor.Dense, error) { return t.GenerateWith(0, z) }
 
 // GenerateWith is GenerateFrom with generator i of a multi-adversary
