@@ -45,3 +45,26 @@ func Example() {
 	// data: batch buffer of 3 values is not a positive multiple of the sample size 4
 	// ring: 8 modes, std 0.01, first mean [1 0]
 }
+
+// A Loader over a labelled dataset gives each batch with its classes.
+func ExampleLoader_NextLabeled() {
+	points, err := data.NewSlices([]int{1}, []float32{10, 11, 12, 13})
+	if err != nil {
+		panic(err)
+	}
+	ds, err := data.NewLabeled(points, []int{0, 1, 1, 0}, 2)
+	if err != nil {
+		panic(err)
+	}
+	l := data.NewLoader(ds, 3)
+	batch, labels := make([]float32, 2), make([]int, 2)
+	for i := 0; i < 2; i++ {
+		if err := l.NextLabeled(batch, labels); err != nil {
+			panic(err)
+		}
+		fmt.Println(batch, labels)
+	}
+	// Output:
+	// [11 13] [1 0]
+	// [10 12] [0 1]
+}

@@ -73,7 +73,11 @@ func (l *Loader) Epoch() int { return l.epoch }
 // Next fills dst with the next len(dst)/size samples of the epoch. It
 // returns an error if len(dst) is not a positive multiple of the sample
 // size or asks for more samples than the dataset has.
-func (l *Loader) Next(dst []float32) error {
+func (l *Loader) Next(dst []float32) error { return l.next(dst, nil) }
+
+// next is Next, calling visit(k, i), if not nil, for the k-th sample of
+// the batch, sample i of the dataset.
+func (l *Loader) next(dst []float32, visit func(k, i int)) error {
 	if l.ds == nil {
 		return errors.New("data: Loader has no dataset")
 	}
@@ -92,6 +96,9 @@ func (l *Loader) Next(dst []float32) error {
 	}
 	for k := 0; k < b; k++ {
 		l.ds.At(l.perm[l.pos+k], dst[k*l.size:(k+1)*l.size])
+		if visit != nil {
+			visit(k, l.perm[l.pos+k])
+		}
 	}
 	l.pos += b
 	if l.pos+b > len(l.perm) {

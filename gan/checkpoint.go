@@ -141,7 +141,7 @@ func (t *Trainer) SaveCheckpoint(path string, batches data.Batches, extra json.R
 		return wrap(err)
 	}
 	info := checkpointInfo{
-		ModelInfo: ModelInfo{Format: CheckpointFormat, Version: CheckpointVersion, Steps: t.step, Extra: extra},
+		ModelInfo: ModelInfo{Format: CheckpointFormat, Version: CheckpointVersion, Steps: t.step, Classes: t.classes, Extra: extra},
 		Config:    t.checkpointConfig(),
 	}
 	var err error

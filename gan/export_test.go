@@ -86,3 +86,17 @@ func DeviceLaunches(t *Trainer) (dKernels, dProducts, gKernels, gProducts int) {
 // PushForTest uploads the host tensors and optimizer states to the
 // trainer's device.
 func PushForTest(t *Trainer) error { return t.push() }
+
+// LastGradients64 returns the gradients of the last discriminator and
+// generator runs of a float64 trainer on the CPU, each network's
+// learnables one after the other (the first network of each pass).
+func LastGradients64(t *Trainer) (d, g []float64, err error) {
+	get := func(p *pass) []float64 {
+		var out []float64
+		for j := range p.gradNodes[0] {
+			out = append(out, p.grads[0][j].Data().([]float64)...)
+		}
+		return out
+	}
+	return get(t.d), get(t.g), nil
+}

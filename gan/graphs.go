@@ -15,6 +15,10 @@ func (t *Trainer) input(b *nn.Builder, name string, sample []int) *G.Node {
 
 // generate adds gen(z) for a fresh noise input to p's graph.
 func (t *Trainer) generate(p *pass, gen Generator) (*G.Node, error) {
+	if t.classes > 0 {
+		fake, _, err := t.generateConditional(p, gen)
+		return fake, err
+	}
 	z := t.input(p.b, "z", []int{gen.LatentDim()})
 	p.zs = append(p.zs, z.Value().(*tensor.Dense))
 	fake, err := gen.Generate(p.b, z)
@@ -146,6 +150,9 @@ func weighted(terms []*G.Node, w []float64, dt tensor.Dtype) (*G.Node, error) {
 // buildDiscriminatorPass builds the discriminators' pass, with their
 // penalty (Config.Penalty) added to their losses if penalized.
 func (t *Trainer) buildDiscriminatorPass(penalized bool) (*pass, error) {
+	if t.classes > 0 {
+		return t.buildConditionalDiscriminatorPass()
+	}
 	p := &pass{b: nn.NewBuilder(G.NewGraph(), nn.Training)}
 	fakes := make([]*G.Node, len(t.gens))
 	for i, gen := range t.gens {
@@ -216,6 +223,9 @@ func (t *Trainer) buildDiscriminatorPass(penalized bool) (*pass, error) {
 }
 
 func (t *Trainer) buildGeneratorPass() (*pass, error) {
+	if t.classes > 0 {
+		return t.buildConditionalGeneratorPass()
+	}
 	p := &pass{b: nn.NewBuilder(G.NewGraph(), nn.Training)}
 	var netLosses []*G.Node
 	var wrt []G.Nodes

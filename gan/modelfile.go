@@ -43,6 +43,9 @@ type ModelInfo struct {
 	Discriminator *NetworkSpec `json:"discriminator,omitempty"`
 	// Steps is the number of training steps the weights have had.
 	Steps int `json:"steps"`
+	// Classes is the number of classes of a conditional generator
+	// (ConditionalGenerator), 0 for an unconditional one.
+	Classes int `json:"classes,omitempty"`
 	// Extra is free-form metadata of the caller's.
 	Extra json.RawMessage `json:"extra,omitempty"`
 }
@@ -63,6 +66,9 @@ const (
 // reader sees the old file or the new one, never a mixture.
 func SaveModel(path string, gen Generator, disc Discriminator, info ModelInfo) error {
 	info.Format, info.Version = ModelFormat, ModelVersion
+	if cg, ok := gen.(ConditionalGenerator); ok {
+		info.Classes = cg.NumClasses()
+	}
 	f := &tensorfile.File{}
 	add := func(prefix string, net any, ps *nn.Params) (*NetworkSpec, error) {
 		for _, p := range ps.All() {

@@ -18,6 +18,8 @@ type pass struct {
 	zs      []*tensor.Dense // noise inputs, one per generator, refilled in place before each run
 	real    *tensor.Dense   // the real batch (discriminator pass only)
 	noise   []*tensor.Dense // instance noise inputs (empty when off)
+	ys      []*tensor.Dense // one-hot classes of the generated batches (conditional trainers)
+	realY   *tensor.Dense   // one-hot classes of the real batch (conditional discriminator pass)
 	losses  []G.Value       // one per network the pass trains
 	realOut []G.Value       // logits of the real batch per discriminator (discriminator pass only)
 	fakeOut [][]G.Value     // [discriminator][generator] logits of the generated batches

@@ -161,6 +161,9 @@ func (t *Trainer) checkBatches(batches data.Batches) error {
 		return fmt.Errorf("gan: data samples have shape %v (%d values) but the generator makes %v (%d values)",
 			batches.Shape(), got, sampleShape, want)
 	}
+	if t.classes > 0 {
+		return t.checkLabeled(batches)
+	}
 	return nil
 }
 
@@ -168,7 +171,11 @@ func (t *Trainer) checkBatches(batches data.Batches) error {
 // (the discriminator pass; the generator pass under feature matching),
 // then fresh noise and instance noise.
 func (t *Trainer) feed(p *pass, batches data.Batches) error {
-	if p.real != nil {
+	if p.realY != nil {
+		if err := t.fillRealLabeled(batches, p.real, p.realY); err != nil {
+			return err
+		}
+	} else if p.real != nil {
 		if err := t.fillReal(batches, p.real); err != nil {
 			return err
 		}
@@ -190,6 +197,7 @@ func (t *Trainer) fillInputs(p *pass) {
 		t.fillNoise(t.rng, z)
 	}
 	t.fillEpsilon(p)
+	t.fillLabels(t.rng, p)
 	if len(p.noise) == 0 {
 		return
 	}

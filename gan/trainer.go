@@ -50,6 +50,9 @@ type Trainer struct {
 	zBuf    []float64
 	realBuf []float32
 	logits  []float64
+
+	classes  int   // of a conditional trainer (ConditionalGenerator); 0 if unconditional
+	labelBuf []int // the classes of a batch
 }
 
 // NewTrainer checks that gen and disc fit together and builds the
@@ -76,6 +79,10 @@ func NewMultiTrainer(gens []Generator, discs []Discriminator, cfg Config) (*Trai
 	}
 	cfg.fill()
 	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	classes, err := conditionalClasses(gens, discs, cfg)
+	if err != nil {
 		return nil, err
 	}
 	gen0 := gens[0]
@@ -126,9 +133,9 @@ func NewMultiTrainer(gens []Generator, discs []Discriminator, cfg Config) (*Trai
 		zBuf:      make([]float64, cfg.BatchSize*gen0.LatentDim()),
 		logits:    make([]float64, 2*cfg.BatchSize),
 		samplers:  make([]*pass, len(gens)),
+		classes:   classes,
 	}
 	t.rng, t.sampleRNG = rand.New(t.rngSrc), rand.New(t.sampleSrc)
-	var err error
 	if t.weights, err = adversaryWeights(cfg.AdversaryWeights, len(gens), len(discs)); err != nil {
 		return nil, err
 	}

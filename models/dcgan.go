@@ -472,34 +472,57 @@ func (m *DCGANDiscriminator) Discriminate(b *nn.Builder, x *G.Node) (*G.Node, er
 }
 
 func (m *DCGANDiscriminator) discriminate(b *nn.Builder, x *G.Node) (*G.Node, error) {
+	logits, _, err := m.forward(b, x, false)
+	return logits, err
+}
+
+// forward adds D's logits for x and, with features set, the features the
+// logit is a linear function of: the flattened output of the last hidden
+// convolution, [batch, C·S·S]. Spectral normalisation, when on, applies
+// to every weight on both paths.
+func (m *DCGANDiscriminator) forward(b *nn.Builder, x *G.Node, features bool) (logits, feats *G.Node, err error) {
 	batch := x.Shape()[0]
-	var err error
-	for i, l := range m.layers {
+	hidden := m.layers
+	if m.denseW == nil {
+		hidden = hidden[:len(hidden)-1] // the output convolution gives the logit
+	}
+	for _, l := range hidden {
 		w, err := m.sn.Weight(b, l.w)
 		if err != nil {
-			return nil, err
+			return nil, nil, err
 		}
 		if x, err = ops.Conv2d(x, w, [2]int{l.stride, l.stride}, [2]int{l.pad, l.pad}); err != nil {
-			return nil, fmt.Errorf("%s: %w", l.w.Name, err)
+			return nil, nil, fmt.Errorf("%s: %w", l.w.Name, err)
 		}
-		act := nn.LeakyReLU(dcganSlope)
-		if m.denseW == nil && i == len(m.layers)-1 {
-			act = nn.Identity() // the output convolution gives the logit
+		if x, err = l.finish(b, x, nn.LeakyReLU(dcganSlope)); err != nil {
+			return nil, nil, err
 		}
-		if x, err = l.finish(b, x, act); err != nil {
-			return nil, err
+	}
+	if features || m.denseW != nil {
+		f := x.Shape()[1] * x.Shape()[2] * x.Shape()[3]
+		if feats, err = G.Reshape(x, tensor.Shape{batch, f}); err != nil {
+			return nil, nil, fmt.Errorf("flatten: %w", err)
 		}
 	}
 	if m.denseW != nil {
-		if x, err = G.Reshape(x, tensor.Shape{batch, m.denseW.Value.Shape()[0]}); err != nil {
-			return nil, fmt.Errorf("flatten: %w", err)
+		if x, err = m.sn.Dense(b, feats, m.denseW, m.denseB); err != nil {
+			return nil, nil, err
 		}
-		if x, err = m.sn.Dense(b, x, m.denseW, m.denseB); err != nil {
-			return nil, err
+	} else {
+		out := m.layers[len(m.layers)-1]
+		w, err := m.sn.Weight(b, out.w)
+		if err != nil {
+			return nil, nil, err
+		}
+		if x, err = ops.Conv2d(x, w, [2]int{out.stride, out.stride}, [2]int{out.pad, out.pad}); err != nil {
+			return nil, nil, fmt.Errorf("%s: %w", out.w.Name, err)
+		}
+		if x, err = out.finish(b, x, nn.Identity()); err != nil {
+			return nil, nil, err
 		}
 	}
 	if x, err = G.Reshape(x, tensor.Shape{batch}); err != nil {
-		return nil, fmt.Errorf("logits: %w", err)
+		return nil, nil, fmt.Errorf("logits: %w", err)
 	}
-	return x, nil
+	return x, feats, nil
 }

@@ -83,6 +83,9 @@ type config struct {
 	// DivergeLoss is -diverge-loss: training.Divergence's LossAbove (0:
 	// its default), negative for no divergence warning.
 	DivergeLoss float64 `json:"diverge_loss,omitempty"`
+	// Conditional is -conditional, the class-conditioning scheme: "" or
+	// "none", concat, projection or acgan.
+	Conditional string `json:"conditional,omitempty"`
 	// Resume is a run directory to continue from ("" for a new run); its
 	// checkpoint supplies the configuration.
 	Resume string `json:"-"`
@@ -115,7 +118,8 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	fs.IntVar(&c.K, "k", 1, "discriminator updates per generator update")
 	fs.Float64Var(&c.LR, "lr", 2e-4, "Adam learning rate of both networks")
 	fs.Uint64Var(&c.Seed, "seed", 1, "random seed (same seed, same machine: same run)")
-	fs.IntVar(&c.Export, "export", 0, "write this many generated digits to generated-images-idx3-ubyte (784 bytes each; the file must fit the memory limit GOGAN_MAX_DATA_BYTES, 1 GiB by default)")
+	fs.IntVar(&c.Export, "export", 0, "write this many generated digits to generated-images-idx3-ubyte (784 bytes each; the file must fit the memory limit GOGAN_MAX_DATA_BYTES, 1 GiB by default; with -conditional: a multiple of 10, equally many of each class, their classes in generated-labels-idx1-ubyte)")
+	fs.StringVar(&c.Conditional, "conditional", "none", "class-conditional GAN: none, concat (class concatenated to G's and D's inputs), projection (projection discriminator) or acgan (auxiliary classifier); writes classes-NNNNNN.png, one row per class")
 	fs.IntVar(&c.GridEvery, "grid-every", 500, "write a sample grid every N steps (0: only at the end)")
 	fs.IntVar(&c.LogEvery, "log-every", 100, "print statistics every N steps when the output is not a terminal (a terminal shows a live bar)")
 	fs.IntVar(&c.CheckpointEvery, "checkpoint-every", 1000, "write a checkpoint every N steps (0: only at the end and on Ctrl-C/SIGTERM)")
@@ -181,6 +185,9 @@ func parseFlags(args []string, errOut io.Writer) (config, error) {
 	}
 	if c.Model != "mlp" && c.Model != "dcgan" {
 		return c, fmt.Errorf("unknown -model %q (want mlp or dcgan)", c.Model)
+	}
+	if err := checkConditional(c); err != nil {
+		return c, err
 	}
 	return c, nil
 }

@@ -91,6 +91,9 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	if err != nil {
 		return err
 	}
+	if c.conditional() {
+		fmt.Fprintf(log, "class-conditional: %s, %d classes\n", c.Conditional, digitClasses)
+	}
 	fmt.Fprintf(log, "model: %s, G %d parameters, D %d parameters; loss %s, batch %d, k %d, Adam lr %g\n",
 		c.Model, gen.Params().Count(), disc.Params().Count(), loss.Name(), c.Batch, c.K, c.LR)
 	if c.SN || c.EMA > 0 {
@@ -110,7 +113,13 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	if err != nil && !res.Interrupted {
 		return err
 	}
-	if c.Export > 0 {
+	if c.Export > 0 && c.conditional() {
+		if err := exportClasses(tr, c.Export, c.Out); err != nil {
+			return err
+		}
+		fmt.Fprintf(log, "wrote %d generated digits, %d of each class, to %s (classes in generated-labels-idx1-ubyte)\n",
+			c.Export, c.Export/digitClasses, filepath.Join(c.Out, "generated-images-idx3-ubyte"))
+	} else if c.Export > 0 {
 		path := filepath.Join(c.Out, "generated-images-idx3-ubyte")
 		if err := exportIDX(tr, c.Export, path); err != nil {
 			return err
@@ -140,6 +149,10 @@ func train(ctx context.Context, tr *gan.Trainer, batches data.Batches, c config,
 	})
 	stats := &training.StatsLog{Path: filepath.Join(c.Out, training.StatsFile)}
 	grids := &training.Grids{Dir: c.Out, Every: c.GridEvery, Scale: 3}
+	var classGrid training.Callback = training.Func(func(*training.State, training.Event) error { return nil })
+	if c.conditional() {
+		classGrid = &ClassGrid{Dir: c.Out, Every: c.GridEvery, Scale: 3}
+	}
 	ck := &training.Checkpointer{Path: filepath.Join(c.Out, training.CheckpointFile), Every: c.CheckpointEvery,
 		Resume: c.Resume != "", Config: c, Model: filepath.Join(c.Out, training.ModelFile)}
 	var div *training.Divergence // nil: -diverge-loss negative, no warning
@@ -151,6 +164,7 @@ func train(ctx context.Context, tr *gan.Trainer, batches data.Batches, c config,
 		&training.Progress{Mode: c.progress, Every: c.LogEvery, Description: "train", Divergence: div},
 		summary,
 		grids,
+		classGrid,
 		ck,
 		&training.NaNRollback{Checkpointer: ck, Max: c.NaNRollbacks},
 		&training.Report{Dir: c.Out, Title: fmt.Sprintf("MNIST, %s GAN", c.Model), Config: c, Stats: stats, Grids: grids,
@@ -167,6 +181,9 @@ func train(ctx context.Context, tr *gan.Trainer, batches data.Batches, c config,
 
 // newModels builds the generator and discriminator of c.Model.
 func newModels(c config) (gan.Generator, gan.Discriminator, error) {
+	if c.conditional() {
+		return newConditionalModels(c)
+	}
 	switch c.Model {
 	case "mlp":
 		gcfg, dcfg := models.ReferenceMLP()
