@@ -111,7 +111,7 @@ func TestRegistryErrors(t *testing.T) {
 	require.ErrorContains(t, err, "test-affine")
 	require.ErrorContains(t, err, models.KindDCGANGenerator)
 	_, err = models.NewDiscriminator(gan.NetworkSpec{Kind: "nope"}, 1)
-	require.ErrorContains(t, err, `unknown discriminator kind "nope" (known: [dcgan-discriminator mlp-discriminator test-scorer]`)
+	require.ErrorContains(t, err, `unknown discriminator kind "nope" (known: [conditional-discriminator dcgan-discriminator mlp-discriminator test-scorer]`)
 	_, err = models.NewGenerator(gan.NetworkSpec{Kind: "test-affine", Config: json.RawMessage(`{"latent":"x"}`)}, 1)
 	require.ErrorContains(t, err, "models: test-affine: bad configuration")
 
