@@ -93,8 +93,11 @@ func conditionalClasses(gens []Generator, discs []Discriminator, cfg Config) (in
 	}
 	// The conditional passes build the adversarial loss themselves; the
 	// penalties and the relativistic generator loss are not part of them.
-	if _, gp := cfg.Loss.(losses.GradientPenalized); gp || cfg.Penalty != nil {
-		return 0, fmt.Errorf("gan: config: gradient penalties (Penalty, or the %s loss) are not supported with conditional networks", cfg.Loss.Name())
+	if cfg.Penalty != nil {
+		return 0, fmt.Errorf("gan: config: gradient penalties (Penalty %v) are not supported with conditional networks", cfg.Penalty)
+	}
+	if _, gp := cfg.Loss.(losses.GradientPenalized); gp {
+		return 0, fmt.Errorf("gan: config: gradient penalties (the %s loss's) are not supported with conditional networks", cfg.Loss.Name())
 	}
 	if _, rel := cfg.Loss.(losses.RelativisticLoss); rel {
 		return 0, fmt.Errorf("gan: config: the relativistic %s loss is not supported with conditional networks", cfg.Loss.Name())

@@ -68,7 +68,10 @@ func run(ctx context.Context, c config, log io.Writer) error {
 	}
 	opt := optim.AdamConfig{LR: c.LR, Beta1: 0.5, Beta2: 0.999}
 	tcfg := gan.Config{BatchSize: c.Batch, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt}
-	if err := gan.CheckMemory([]gan.Generator{gen}, []gan.Discriminator{disc}, tcfg); err != nil {
+	// A batch too large for memory is refused before anything that size
+	// is built; any other error is the configuration's, which NewTrainer
+	// reports in its own words.
+	if err := gan.CheckMemory([]gan.Generator{gen}, []gan.Discriminator{disc}, tcfg); errors.Is(err, data.ErrTooLarge) {
 		return fmt.Errorf("-batch %d: %w", c.Batch, err)
 	}
 	tr, err := gan.NewTrainer(gen, disc, tcfg)

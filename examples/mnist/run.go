@@ -84,7 +84,10 @@ func run(ctx context.Context, c config, log io.Writer) error {
 		BatchSize: c.Batch, DSteps: c.K, Loss: loss, Seed: c.Seed, GOptimizer: opt, DOptimizer: opt, Device: c.Device,
 		GeneratorEMA: c.EMA, Penalty: penalty,
 	}
-	if err := gan.CheckMemory([]gan.Generator{gen}, []gan.Discriminator{disc}, tcfg); err != nil {
+	// A batch too large for memory is refused before anything that size
+	// is built; any other error is the configuration's, which NewTrainer
+	// reports in its own words.
+	if err := gan.CheckMemory([]gan.Generator{gen}, []gan.Discriminator{disc}, tcfg); errors.Is(err, data.ErrTooLarge) {
 		return fmt.Errorf("-batch %d: %w", c.Batch, err)
 	}
 	tr, err := gan.NewTrainer(gen, disc, tcfg)
