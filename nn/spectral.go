@@ -86,25 +86,38 @@ func (sn *SpectralNorm) dims() (rows, cols int) {
 // normalised weight of a Training-mode graph.
 func (sn *SpectralNorm) PowerIteration() {
 	rows, cols := sn.dims()
-	m := sn.W.Float64s()
 	u, v := sn.U.Float64s(), make([]float64, cols)
+	// W is read in its own dtype, not copied: this runs before every
+	// training-mode run of the network.
+	switch m := sn.W.Value.Data().(type) {
+	case []float32:
+		powerStep(m, rows, cols, u, v, sn.Eps)
+	case []float64:
+		powerStep(m, rows, cols, u, v, sn.Eps)
+	}
+	_ = sn.U.SetFloat64s(u) // sizes match by construction
+	_ = sn.V.SetFloat64s(v)
+}
+
+// powerStep does one power-iteration step on the rows×cols matrix m:
+// v ← normalise(mᵀ·u) (v starts at zero), then u ← normalise(m·v), in
+// float64.
+func powerStep[T float32 | float64](m []T, rows, cols int, u, v []float64, eps float64) {
 	for r := 0; r < rows; r++ {
 		ur := u[r]
 		for c, w := range m[r*cols : (r+1)*cols] {
-			v[c] += w * ur
+			v[c] += float64(w) * ur
 		}
 	}
-	normalise(v, sn.Eps)
+	normalise(v, eps)
 	for r := 0; r < rows; r++ {
 		s := 0.0
 		for c, w := range m[r*cols : (r+1)*cols] {
-			s += w * v[c]
+			s += float64(w) * v[c]
 		}
 		u[r] = s
 	}
-	normalise(u, sn.Eps)
-	_ = sn.U.SetFloat64s(u) // sizes match by construction
-	_ = sn.V.SetFloat64s(v)
+	normalise(u, eps)
 }
 
 // Sigma returns the current estimate σ = Uᵀ·M·V of W's largest singular
