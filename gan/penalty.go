@@ -243,17 +243,21 @@ func (t *Trainer) chooseDiscriminatorPass(i int) {
 // value ε per sample, repeated over the sample's elements, and 1 − ε. It
 // keeps the draws in p.epsDrawn (the inputs may be overwritten by a run).
 func (t *Trainer) fillEpsilon(p *pass) {
-	p.epsDrawn = p.epsDrawn[:0]
-	for _, e := range p.eps {
+	if len(p.epsDrawn) != len(p.eps) {
+		p.epsDrawn = make([][]float64, len(p.eps)) // once per pass, reused by every update
+	}
+	for k, e := range p.eps {
 		n := e[0].Shape()[0]
 		per := e[0].Shape().TotalSize() / n
-		u := make([]float64, n)
+		if len(p.epsDrawn[k]) != n {
+			p.epsDrawn[k] = make([]float64, n)
+		}
+		u := p.epsDrawn[k]
 		for i := range u {
 			u[i] = t.rng.Float64()
 		}
 		setEach(e[0], func(i int) float64 { return u[i/per] })
 		setEach(e[1], func(i int) float64 { return 1 - u[i/per] })
-		p.epsDrawn = append(p.epsDrawn, u)
 	}
 }
 
