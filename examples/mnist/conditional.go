@@ -70,17 +70,12 @@ func exportClasses(tr *gan.Trainer, n int, dir string) error {
 	if n%digitClasses != 0 {
 		return fmt.Errorf("export: %d digits cannot be shared equally among %d classes", n, digitClasses)
 	}
-	classes := make([]int, n)
 	labels := make([]uint8, n)
-	for i := range classes {
-		classes[i] = i % digitClasses
-		labels[i] = uint8(classes[i])
+	for i := range labels {
+		labels[i] = uint8(i % digitClasses)
 	}
-	batch, err := tr.SampleClasses(classes)
-	if err != nil {
-		return err
-	}
-	if err := writeDigitsIDX(batch.Data().([]float32), n, filepath.Join(dir, "generated-images-idx3-ubyte")); err != nil {
+	classOf := func(i int) int { return i % digitClasses }
+	if err := exportDigits(tr, n, filepath.Join(dir, "generated-images-idx3-ubyte"), classOf); err != nil {
 		return err
 	}
 	idx, err := data.NewIDXUint8(labels, n)
@@ -88,19 +83,6 @@ func exportClasses(tr *gan.Trainer, n int, dir string) error {
 		return err
 	}
 	return data.WriteIDXFile(filepath.Join(dir, "generated-labels-idx1-ubyte"), idx)
-}
-
-// writeDigitsIDX writes n 28×28 samples in [-1, 1] as an IDX file of bytes.
-func writeDigitsIDX(vals []float32, n int, path string) error {
-	pix := make([]byte, len(vals))
-	for i, v := range vals {
-		pix[i] = data.ToByte(v)
-	}
-	idx, err := data.NewIDXUint8(pix, n, 28, 28)
-	if err != nil {
-		return err
-	}
-	return data.WriteIDXFile(path, idx)
 }
 
 // ClassGrid is a training callback that writes classes-NNNNNN.png, a grid

@@ -7,6 +7,7 @@ import (
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
+	"gorgonia.org/tensor"
 )
 
 // exportChunk is the number of digits exportIDX generates at a time.
@@ -33,13 +34,30 @@ func checkExport(n int, shape []int) error {
 // and writes exportChunk digits at a time, so its memory does not grow
 // with n; the digits are those of one tr.Sample(n).
 func exportIDX(tr *gan.Trainer, n int, path string) error {
+	return exportDigits(tr, n, path, nil)
+}
+
+// exportDigits is exportIDX for a conditional trainer when classOf is
+// set: digit i is generated of class classOf(i), exportChunk at a time.
+func exportDigits(tr *gan.Trainer, n int, path string, classOf func(i int) int) error {
 	shape := tr.Generator().SampleShape()
 	h, w := shape[len(shape)-2], shape[len(shape)-1]
 	return data.WriteIDXFileFrom(path, data.IDXUint8, []int{n, h, w}, func(out io.Writer) error {
 		var pix []byte
+		var classes []int
 		for done := 0; done < n; {
 			k := min(exportChunk, n-done)
-			batch, err := tr.Sample(k)
+			var batch *tensor.Dense
+			var err error
+			if classOf == nil {
+				batch, err = tr.Sample(k)
+			} else {
+				classes = classes[:0]
+				for i := done; i < done+k; i++ {
+					classes = append(classes, classOf(i))
+				}
+				batch, err = tr.SampleClasses(classes)
+			}
 			if err != nil {
 				return err
 			}

@@ -272,3 +272,34 @@ func lastLines(s string, n int) string {
 	lines := strings.Split(strings.TrimRight(s, "\n"), "\n")
 	return strings.Join(lines[max(0, len(lines)-n):], "\n")
 }
+
+// With -conditional, the chunked export is one SampleClasses of the
+// classes 0, 1, …, 9, 0, … and the labels file holds those classes.
+func TestConditionalExportChunksAreOneSample(t *testing.T) {
+	trainer := func() *gan.Trainer {
+		gen, disc, err := newConditionalModels(config{Model: "mlp", Conditional: "projection", Seed: 4})
+		require.NoError(t, err)
+		tr, err := gan.NewTrainer(gen, disc, gan.Config{BatchSize: 16, Seed: 4})
+		require.NoError(t, err)
+		return tr
+	}
+	old := exportChunk
+	t.Cleanup(func() { exportChunk = old })
+	exportChunk = 7
+	dir := t.TempDir()
+	require.NoError(t, exportClasses(trainer(), 30, dir))
+	got, err := data.ReadImagesIDX(filepath.Join(dir, "generated-images-idx3-ubyte"), filepath.Join(dir, "generated-labels-idx1-ubyte"))
+	require.NoError(t, err)
+	classes := make([]int, 30)
+	for i := range classes {
+		classes[i] = i % 10
+		require.Equal(t, uint8(i%10), got.Labels[i])
+	}
+	whole, err := trainer().SampleClasses(classes)
+	require.NoError(t, err)
+	want := make([]byte, 30*784)
+	for i, v := range whole.Data().([]float32) {
+		want[i] = data.ToByte(v)
+	}
+	require.True(t, bytes.Equal(want, got.Bytes), "chunked conditional export differs from one SampleClasses")
+}
