@@ -71,3 +71,36 @@ func (c *countingWriter) Write(p []byte) (int, error) {
 	c.n += int64(k)
 	return k, err
 }
+
+// WriteImagesIDXFrom atomically writes n images of h×w pixels to path as
+// an IDX3 ubyte file (MNIST's format), mapping [-1, 1] to bytes with
+// ToByte. next(from, k) returns images from..from+k-1 as k·h·w values; it
+// is called with k at most chunk, in order, so the images are never in
+// memory whole.
+func WriteImagesIDXFrom(path string, n, h, w, chunk int, next func(from, k int) ([]float32, error)) error {
+	if chunk < 1 {
+		return fmt.Errorf("data: write %s: chunk %d must be positive", path, chunk)
+	}
+	return WriteIDXFileFrom(path, IDXUint8, []int{n, h, w}, func(out io.Writer) error {
+		var pix []byte
+		for from := 0; from < n; {
+			k := min(chunk, n-from)
+			vals, err := next(from, k)
+			if err != nil {
+				return err
+			}
+			if len(vals) != k*h*w {
+				return fmt.Errorf("images %d..%d: %d values, want %d", from, from+k-1, len(vals), k*h*w)
+			}
+			pix = pix[:0]
+			for _, v := range vals {
+				pix = append(pix, ToByte(v))
+			}
+			if _, err := out.Write(pix); err != nil {
+				return err
+			}
+			from += k
+		}
+		return nil
+	})
+}

@@ -59,3 +59,27 @@ func TestWriteIDXFileFrom(t *testing.T) {
 	_, err := os.Stat(path)
 	require.True(t, os.IsNotExist(err), "nothing written on failure")
 }
+
+// WriteImagesIDXFrom writes the chunks' bytes in order, and a chunk of
+// the wrong length leaves no file.
+func TestWriteImagesIDXFrom(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "img-idx3-ubyte")
+	next := func(from, k int) ([]float32, error) {
+		v := make([]float32, k*2*3)
+		for i := range v {
+			v[i] = float32(from*6+i)/127.5 - 1 // byte from*6+i
+		}
+		return v, nil
+	}
+	require.NoError(t, WriteImagesIDXFrom(path, 5, 2, 3, 2, next))
+	got, err := ReadIDXFile(path)
+	require.NoError(t, err)
+	require.Equal(t, []int{5, 2, 3}, got.Dims)
+	for i, b := range got.Data {
+		require.Equal(t, byte(i), b, "byte %d", i)
+	}
+	bad := filepath.Join(t.TempDir(), "bad-idx3-ubyte")
+	err = WriteImagesIDXFrom(bad, 5, 2, 3, 2, func(from, k int) ([]float32, error) { return make([]float32, 5), nil })
+	require.ErrorContains(t, err, "5 values, want 12")
+	require.NoFileExists(t, bad)
+}

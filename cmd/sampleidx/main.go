@@ -75,29 +75,22 @@ func run(args []string, out, errOut io.Writer) error {
 		return fmt.Errorf("%w; the file must fit the limit to be read back (lower -n)", err)
 	}
 	const chunk = 500 // keeps the sampling graph small
-	err = data.WriteIDXFileFrom(*path, data.IDXUint8, []int{*n, h, w}, func(wr io.Writer) error {
-		var pix []byte
-		for done := 0; done < *n; done += chunk {
-			x, err := s.Sample(min(chunk, *n-done))
-			if err != nil {
-				return err
-			}
-			pix = pix[:0]
-			switch v := x.Data().(type) {
-			case []float32:
-				for _, p := range v {
-					pix = append(pix, data.ToByte(p))
-				}
-			case []float64:
-				for _, p := range v {
-					pix = append(pix, data.ToByte(float32(p)))
-				}
-			}
-			if _, err := wr.Write(pix); err != nil {
-				return err
-			}
+	err = data.WriteImagesIDXFrom(*path, *n, h, w, chunk, func(_, k int) ([]float32, error) {
+		x, err := s.Sample(k)
+		if err != nil {
+			return nil, err
 		}
-		return nil
+		switch v := x.Data().(type) {
+		case []float32:
+			return v, nil
+		case []float64:
+			f := make([]float32, len(v))
+			for i, p := range v {
+				f[i] = float32(p)
+			}
+			return f, nil
+		}
+		return nil, fmt.Errorf("samples of type %T", x.Data())
 	})
 	if err != nil {
 		return err

@@ -2,7 +2,6 @@ package main
 
 import (
 	"fmt"
-	"io"
 	"math"
 
 	"github.com/gogan/gogan/data"
@@ -42,35 +41,22 @@ func exportIDX(tr *gan.Trainer, n int, path string) error {
 func exportDigits(tr *gan.Trainer, n int, path string, classOf func(i int) int) error {
 	shape := tr.Generator().SampleShape()
 	h, w := shape[len(shape)-2], shape[len(shape)-1]
-	return data.WriteIDXFileFrom(path, data.IDXUint8, []int{n, h, w}, func(out io.Writer) error {
-		var pix []byte
-		var classes []int
-		for done := 0; done < n; {
-			k := min(exportChunk, n-done)
-			var batch *tensor.Dense
-			var err error
-			if classOf == nil {
-				batch, err = tr.Sample(k)
-			} else {
-				classes = classes[:0]
-				for i := done; i < done+k; i++ {
-					classes = append(classes, classOf(i))
-				}
-				batch, err = tr.SampleClasses(classes)
+	var classes []int
+	return data.WriteImagesIDXFrom(path, n, h, w, exportChunk, func(from, k int) ([]float32, error) {
+		var batch *tensor.Dense
+		var err error
+		if classOf == nil {
+			batch, err = tr.Sample(k)
+		} else {
+			classes = classes[:0]
+			for i := from; i < from+k; i++ {
+				classes = append(classes, classOf(i))
 			}
-			if err != nil {
-				return err
-			}
-			vals := batch.Data().([]float32)
-			pix = pix[:0]
-			for _, v := range vals {
-				pix = append(pix, data.ToByte(v))
-			}
-			if _, err := out.Write(pix); err != nil {
-				return err
-			}
-			done += k
+			batch, err = tr.SampleClasses(classes)
 		}
-		return nil
+		if err != nil {
+			return nil, err
+		}
+		return batch.Data().([]float32), nil
 	})
 }
