@@ -8,16 +8,23 @@
 #   STEPS_MLP=300 STEPS_DCGAN=20 bench/compare.sh
 #   OUT=/tmp/bench-raw bench/compare.sh   # keep the raw JSON lines there
 #   GOGAN_BLAS=go bench/compare.sh        # gogan on gonum's pure-Go BLAS
+#   REPEATS=1 bench/compare.sh            # one round instead of three
 #
 # Environment: CONFIGS (default "mlp dcgan"), THREADS (default "1 2"),
+# REPEATS (rounds, default 3: every config and thread count is run once
+# per round, gogan then PyTorch, so slow minutes of a busy machine fall
+# on both sides; the table gives the median of the rounds and each
+# round's ratio),
 # BATCH (64), STEPS_MLP / STEPS_DCGAN and WARMUP_MLP / WARMUP_DCGAN (empty:
 # the tools' defaults, 100/10 steps after 10/2 warm-up steps), PYTHON (the
 # interpreter with torch, default /usr/bin/python3), OUT (directory for
 # the raw results; default a temporary one), TAGS (build tags for
-# ganbench, default none), GOGAN_BLAS (gogan's BLAS: by default OpenBLAS,
-# BLIS or MKL found at run time, else gonum's pure Go; GOGAN_BLAS=go forces
-# pure Go, GOGAN_BLAS=openblas fails without it; see ops.BLASEnv). The
-# BLAS gogan used is read from ganbench's JSON (its blas field).
+# ganbench, default none), GOGAN_BLAS (gogan's BLAS; unset: what the
+# default build chooses, see ops.BLASEnv and README's Performance section;
+# GOGAN_BLAS=gogan forces gogan's own SGEMM, as on a machine without a
+# BLAS library; GOGAN_BLAS=go gonum's pure-Go BLAS; GOGAN_BLAS=openblas
+# fails without it). The BLAS gogan used is read from ganbench's JSON
+# (its blas field).
 #
 # Every run is its own process, so each peak RSS is that run's alone. Run
 # it on an otherwise idle machine: the runs are timed by the wall clock.
@@ -31,6 +38,7 @@ cd "$root"
 CONFIGS=${CONFIGS:-"mlp dcgan"}
 THREADS=${THREADS:-"1 2"}
 BATCH=${BATCH:-64}
+REPEATS=${REPEATS:-3}
 PYTHON=${PYTHON:-/usr/bin/python3}
 OUT=${OUT:-$(mktemp -d /tmp/gogan-compare.XXXXXX)}
 TAGS=${TAGS:-}
@@ -82,20 +90,22 @@ warmup_for() {
 	esac
 }
 
-for c in $CONFIGS; do
-	for t in $THREADS; do
-		s=$(steps_for "$c")
-		w=$(warmup_for "$c")
-		goargs=(-configs "$c" -threads "$t" -batch "$BATCH" -json)
-		pyargs=(--configs "$c" --threads "$t" --batch "$BATCH" --json)
-		[ -z "$s" ] || { goargs+=(-steps "$s"); pyargs+=(--steps "$s"); }
-		[ -z "$w" ] || { goargs+=(-warmup "$w"); pyargs+=(--warmup "$w"); }
-		echo "gogan   $c threads $t..." >&2
-		"$bin" "${goargs[@]}" >"$OUT/gogan-$c-$t.json" # the BLAS's threads follow -threads
-		if [ $have_torch = 1 ]; then
-			echo "pytorch $c threads $t..." >&2
-			"$PYTHON" bench/pytorch/bench.py "${pyargs[@]}" >"$OUT/pytorch-$c-$t.json"
-		fi
+for r in $(seq 1 "$REPEATS"); do
+	for c in $CONFIGS; do
+		for t in $THREADS; do
+			s=$(steps_for "$c")
+			w=$(warmup_for "$c")
+			goargs=(-configs "$c" -threads "$t" -batch "$BATCH" -json)
+			pyargs=(--configs "$c" --threads "$t" --batch "$BATCH" --json)
+			[ -z "$s" ] || { goargs+=(-steps "$s"); pyargs+=(--steps "$s"); }
+			[ -z "$w" ] || { goargs+=(-warmup "$w"); pyargs+=(--warmup "$w"); }
+			echo "round $r/$REPEATS: gogan   $c threads $t..." >&2
+			"$bin" "${goargs[@]}" >"$OUT/gogan-$c-$t-$r.json" # the BLAS's threads follow -threads
+			if [ $have_torch = 1 ]; then
+				echo "round $r/$REPEATS: pytorch $c threads $t..." >&2
+				"$PYTHON" bench/pytorch/bench.py "${pyargs[@]}" >"$OUT/pytorch-$c-$t-$r.json"
+			fi
+		done
 	done
 done
 
@@ -103,7 +113,7 @@ mb() { "$JSONPY" -c 'import sys; print(f"{int(sys.argv[1]) / 2**20:.0f} MiB")' "
 
 model=$(lscpu 2>/dev/null | sed -n 's/^Model name: *//p' | head -1)
 # ganbench's blas field without the thread count (the table has it).
-gogan_blas=$(field "$(ls "$OUT"/gogan-*.json | head -1)" blas | sed -E 's/, [0-9]+ threads?\)/)/')
+gogan_blas=$(field "$(ls "$OUT"/gogan-*.json | head -1)" blas | sed -E 's/, [0-9]+ threads?//')
 blas=""
 if [ $have_torch = 1 ]; then
 	f=$(ls "$OUT"/pytorch-*.json | head -1)
@@ -112,26 +122,45 @@ fi
 echo
 echo "Machine: ${model:-unknown CPU}, nproc $(nproc); $(go version | cut -d' ' -f3-), gogan on $gogan_blas; PyTorch $torch_version${blas:+ ($blas)}; $(date -u '+%Y-%m-%d %H:%M UTC')"
 echo
-echo "| config | threads | gogan steps/s | PyTorch steps/s | ratio (gogan/PyTorch) | gogan allocs/step | gogan peak RSS | PyTorch peak RSS |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|"
+# stats SIDE C T KEY: the median of KEY over the rounds' JSON files, and
+# (with "all") every round's value.
+median() {
+	"$JSONPY" -c '
+import json, statistics, sys
+vals = [json.load(open(f)).get(sys.argv[1]) for f in sys.argv[2:]]
+vals = [float(v) for v in vals if v is not None]
+print(statistics.median(vals) if vals else "")' "$@"
+}
+ratios() {
+	"$JSONPY" -c '
+import json, sys
+n = len(sys.argv) // 2
+g, p = sys.argv[1:1 + n], sys.argv[1 + n:]
+rate = lambda f: float(json.load(open(f))["steps_per_s"])
+print(", ".join("%.2f" % (rate(a) / rate(b)) for a, b in zip(g, p)))' "$@"
+}
+rounds() { local side=$1 c=$2 t=$3; for r in $(seq 1 "$REPEATS"); do echo "$OUT/$side-$c-$t-$r.json"; done; }
+fmt() { "$JSONPY" -c 'import sys; print(f"{float(sys.argv[1]):.{sys.argv[2]}f}")' "$1" "$2"; }
+
+echo "| config | threads | gogan steps/s | PyTorch steps/s | ratio (gogan/PyTorch) | ratio per round | gogan allocs/step | gogan peak RSS | PyTorch peak RSS |"
+echo "|---|---:|---:|---:|---:|---|---:|---:|---:|"
 for c in $CONFIGS; do
 	for t in $THREADS; do
-		g="$OUT/gogan-$c-$t.json"
-		gs=$(field "$g" steps_per_s)
-		ga=$(field "$g" allocs_per_step)
-		gr=$(field "$g" peak_rss_bytes)
-		ps="n/a" ratio="n/a" pr="n/a"
+		mapfile -t gf < <(rounds gogan "$c" "$t")
+		gs=$(median steps_per_s "${gf[@]}")
+		ga=$(median allocs_per_step "${gf[@]}")
+		gr=$(median peak_rss_bytes "${gf[@]}")
+		ps="n/a" ratio="n/a" pr="n/a" per="n/a"
 		if [ $have_torch = 1 ]; then
-			p="$OUT/pytorch-$c-$t.json"
-			ps=$(field "$p" steps_per_s)
-			pr=$(mb "$(field "$p" peak_rss_bytes)")
+			mapfile -t pf < <(rounds pytorch "$c" "$t")
+			ps=$(median steps_per_s "${pf[@]}")
+			pr=$(mb "$(fmt "$(median peak_rss_bytes "${pf[@]}")" 0)")
 			ratio=$("$JSONPY" -c 'import sys; print(f"{float(sys.argv[1]) / float(sys.argv[2]):.3f}")' "$gs" "$ps")
-			ps=$("$JSONPY" -c 'import sys; print(f"{float(sys.argv[1]):.2f}")' "$ps")
+			per=$(ratios "${gf[@]}" "${pf[@]}")
+			ps=$(fmt "$ps" 2)
 		fi
-		gs=$("$JSONPY" -c 'import sys; print(f"{float(sys.argv[1]):.2f}")' "$gs")
-		ga=$("$JSONPY" -c 'import sys; print(f"{float(sys.argv[1]):.0f}")' "$ga")
-		echo "| $c | $t | $gs | $ps | $ratio | $ga | $(mb "$gr") | $pr |"
+		echo "| $c | $t | $(fmt "$gs" 2) | $ps | $ratio | $per | $(fmt "$ga" 0) | $(mb "$(fmt "$gr" 0)") | $pr |"
 	done
 done
 echo
-echo "Batch $BATCH; steps/s over the timed steps after warm-up; one step = one D update (real + fake batch) and one G update. Raw JSON: $OUT"
+echo "Batch $BATCH; medians of $REPEATS rounds; steps/s over the timed steps after warm-up; one step = one D update (real + fake batch) and one G update. Raw JSON: $OUT"

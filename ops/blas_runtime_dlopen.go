@@ -47,7 +47,8 @@ func openBLAS(file string) (*cblasLib, error) {
 		}
 		if p := sym("openblas_get_corename"); p != 0 {
 			purego.RegisterFunc(&core, p)
-			l.version = strings.TrimSpace(l.version + " " + core())
+			l.core = strings.TrimSpace(core())
+			l.version = strings.TrimSpace(l.version + " " + l.core)
 		}
 		bindThreads(l, sym("openblas_set_num_threads"), sym("openblas_get_num_threads"))
 		l.envThreads = anyEnv("OPENBLAS_NUM_THREADS", "GOTO_NUM_THREADS", "OMP_NUM_THREADS")

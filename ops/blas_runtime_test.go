@@ -403,6 +403,13 @@ func TestUseBLAS(t *testing.T) {
 		t.Skip("no BLAS library installed")
 	}
 	require.NoError(t, UseBLAS("auto"))
+	if _, passed := passOver("auto", l); passed != nil {
+		require.True(t, strings.HasPrefix(BLAS(), "gogan (pure Go, "), BLAS())
+		require.Contains(t, BLAS(), "chosen over "+l.name+" ")
+	} else {
+		require.True(t, strings.HasPrefix(BLAS(), l.name+" "), BLAS())
+	}
+	require.NoError(t, UseBLAS(l.name))
 	require.True(t, strings.HasPrefix(BLAS(), l.name+" "), BLAS())
 	require.IsType(t, runtimeImpl{}, blas32.Implementation())
 	require.IsType(t, runtimeImpl{}, G.WhichBLAS())
@@ -425,4 +432,51 @@ func TestLoadBLASWithoutLibraries(t *testing.T) {
 	require.Nil(t, l)
 	_, err = loadBLAS("openblas")
 	require.ErrorContains(t, err, "GOGAN_BLAS=openblas failed: cannot load libopenblas-absent.so.0")
+}
+
+// TestPassOver: the default choice passes over an OpenBLAS without
+// AVX-512 kernels where gogan's AVX-512 SGEMM runs, and nothing else.
+func TestPassOver(t *testing.T) {
+	haswell := &cblasLib{name: "openblas", core: "Haswell", version: "0.3.21 Haswell", file: "libopenblas.so.0"}
+	skylake := &cblasLib{name: "openblas", core: "SkylakeX", version: "0.3.26 SkylakeX", file: "libopenblas.so.0"}
+	blis := &cblasLib{name: "blis", version: "0.9.0", file: "libblis.so.4"}
+	avx512 := goganAVX512()
+	for _, tc := range []struct {
+		choice     string
+		lib        *cblasLib
+		passedOver bool
+	}{
+		{"", haswell, avx512},
+		{"auto", haswell, avx512},
+		{" Auto ", haswell, avx512},
+		{"openblas", haswell, false},
+		{"libopenblas.so.0", haswell, false},
+		{"", skylake, false},
+		{"", blis, false},
+		{"mkl", blis, false},
+	} {
+		use, passed := passOver(tc.choice, tc.lib)
+		if tc.passedOver {
+			require.Nil(t, use, "%q %s", tc.choice, tc.lib.describe())
+			require.Same(t, tc.lib, passed)
+		} else {
+			require.Same(t, tc.lib, use, "%q %s", tc.choice, tc.lib.describe())
+			require.Nil(t, passed)
+		}
+	}
+	use, passed := passOver("", nil)
+	require.Nil(t, use)
+	require.Nil(t, passed)
+}
+
+// TestBLASNamesThePassedOverLibrary: where the default passed a library
+// over, BLAS says which and how to have it.
+func TestBLASNamesThePassedOverLibrary(t *testing.T) {
+	saved := rtState.Load()
+	defer rtState.Store(saved)
+	lib := &cblasLib{name: "openblas", core: "Haswell", version: "0.3.21 Haswell", file: "libopenblas.so.0"}
+	rtOnce.Do(func() {})
+	rtState.Store(&blasState{passedOver: lib})
+	require.Contains(t, BLAS(), "gogan (pure Go, ")
+	require.Contains(t, BLAS(), "chosen over openblas 0.3.21 Haswell (libopenblas.so.0), which has no AVX-512 kernels for this CPU; GOGAN_BLAS=openblas uses it)")
 }
