@@ -150,11 +150,12 @@ func (t *Trainer) check(p *pass, who string) (float64, error) {
 		sq := 0.0
 		for i, g := range p.grads[n] {
 			p.gradT[n][i] = g.(*tensor.Dense)
-			if !allFinite(p.gradT[n][i]) {
+			s, ok := sumSquares(p.gradT[n][i])
+			if !ok {
 				return loss, fmt.Errorf("gan: step %d: %s gradient %d (of shape %v) is not finite; weights left as they were before this update: %w",
 					t.step+1, name, i, p.gradT[n][i].Shape(), ErrNonFinite)
 			}
-			sq += sumSquares(p.gradT[n][i])
+			sq += s
 		}
 		p.gradNorm += math.Sqrt(sq) / float64(len(p.losses))
 		mean += loss / float64(len(p.losses))
@@ -162,27 +163,69 @@ func (t *Trainer) check(p *pass, who string) (float64, error) {
 	return mean, nil
 }
 
-// sumSquares returns the sum of the squares of t's elements, in float64.
-func sumSquares(t *tensor.Dense) float64 {
+// sumSquares returns the sum of the squares of t's elements, in float64,
+// and whether every element is finite, in one pass over the data. A
+// float32 squared in float64 cannot overflow (and no realistic number of
+// them can overflow the sum), so for float32 data the sum is finite
+// exactly when every element is; float64 data whose sum is not finite is
+// checked element by element (a finite but huge gradient overflows the
+// sum to +Inf, which is then its norm). Eight accumulators keep the loop
+// from waiting on one add chain.
+func sumSquares(t *tensor.Dense) (sum float64, allFinite bool) {
 	switch d := t.Data().(type) {
 	case []float32:
-		s := 0.0
-		for _, v := range d {
-			s += float64(v) * float64(v)
-		}
-		return s
+		s := sumSquares32(d)
+		return s, !math.IsNaN(s) && !math.IsInf(s, 0)
 	case []float64:
-		s := 0.0
-		for _, v := range d {
-			s += v * v
+		var a [8]float64
+		i := 0
+		for ; i+8 <= len(d); i += 8 {
+			v := d[i : i+8 : i+8]
+			a[0] += v[0] * v[0]
+			a[1] += v[1] * v[1]
+			a[2] += v[2] * v[2]
+			a[3] += v[3] * v[3]
+			a[4] += v[4] * v[4]
+			a[5] += v[5] * v[5]
+			a[6] += v[6] * v[6]
+			a[7] += v[7] * v[7]
 		}
-		return s
+		for ; i < len(d); i++ {
+			a[0] += d[i] * d[i]
+		}
+		s := ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
+		if math.IsNaN(s) || math.IsInf(s, 0) {
+			return s, finite(d)
+		}
+		return s, true
 	case float32: // one-element tensors report their data as a scalar
-		return float64(d) * float64(d)
+		s := float64(d) * float64(d)
+		return s, !math.IsNaN(s) && !math.IsInf(s, 0)
 	case float64:
-		return d * d
+		return d * d, !math.IsNaN(d) && !math.IsInf(d, 0)
 	}
-	return 0
+	return 0, true
+}
+
+// sumSquares32 is sumSquares's float32 loop.
+func sumSquares32(d []float32) float64 {
+	var a [8]float64
+	i := 0
+	for ; i+8 <= len(d); i += 8 {
+		v := d[i : i+8 : i+8]
+		a[0] += float64(v[0]) * float64(v[0])
+		a[1] += float64(v[1]) * float64(v[1])
+		a[2] += float64(v[2]) * float64(v[2])
+		a[3] += float64(v[3]) * float64(v[3])
+		a[4] += float64(v[4]) * float64(v[4])
+		a[5] += float64(v[5]) * float64(v[5])
+		a[6] += float64(v[6]) * float64(v[6])
+		a[7] += float64(v[7]) * float64(v[7])
+	}
+	for ; i < len(d); i++ {
+		a[0] += float64(d[i]) * float64(d[i])
+	}
+	return ((a[0] + a[1]) + (a[2] + a[3])) + ((a[4] + a[5]) + (a[6] + a[7]))
 }
 
 // apply folds the batch statistics of the last run of p into the running
