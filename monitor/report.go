@@ -48,11 +48,20 @@ type Report struct {
 	Figures []Figure
 	// Warnings are shown first, highlighted (e.g. that the run diverged).
 	Warnings []string
+	// Environment describes where the run ran (e.g. the BLAS of the
+	// matrix products, the Go version), shown as a table of names and
+	// values after the configuration, in order; nil shows no table.
+	Environment []Detail
 	// CheckImages adds a small script that, once the page has loaded,
 	// appends <div id="image-check" data-loaded="k" data-total="n"> to the
 	// body: k of the page's n images decoded with a natural width above
 	// zero. It is meant for tests driving a headless browser.
 	CheckImages bool
+}
+
+// Detail is one named fact of Report.Environment.
+type Detail struct {
+	Name, Value string
 }
 
 // row is one line of a two-column table.
@@ -62,6 +71,7 @@ type row struct{ Name, Value, Note string }
 type reportData struct {
 	Title       string
 	Config      []row
+	Environment []Detail
 	Final       []row
 	Figures     []figureData
 	Warnings    []string
@@ -86,7 +96,7 @@ func WriteReport(dir string, r Report) error {
 	} else if !fi.IsDir() {
 		return fmt.Errorf("monitor: report: %s is not a directory", dir)
 	}
-	d := reportData{Title: cmp.Or(r.Title, "GAN run report"), Warnings: r.Warnings, CheckImages: r.CheckImages}
+	d := reportData{Title: cmp.Or(r.Title, "GAN run report"), Warnings: r.Warnings, Environment: r.Environment, CheckImages: r.CheckImages}
 	var err error
 	if d.Config, err = configRows(r.Config); err != nil {
 		return fmt.Errorf("monitor: report: config: %w", err)
@@ -256,6 +266,14 @@ figcaption { color: #555; margin-top: 0.3em; }
 <h2>Configuration</h2>
 <table id="config">
 {{- range .Config}}
+<tr><th>{{.Name}}</th><td class="value">{{.Value}}</td></tr>
+{{- end}}
+</table>
+{{- end}}
+{{- if .Environment}}
+<h2>Environment</h2>
+<table id="environment">
+{{- range .Environment}}
 <tr><th>{{.Name}}</th><td class="value">{{.Value}}</td></tr>
 {{- end}}
 </table>

@@ -103,7 +103,8 @@ func TestWriteReport(t *testing.T) {
 	cfg := testConfig{Model: "<script>alert('x')</script>", LR: 2e-4, Steps: 1000, Every: time.Second, Secret: "hidden"}
 	cfg.Nested.A, cfg.Nested.B, cfg.private = 1, 2, 7 // private is not shown
 	final := gan.Stats{Step: 1000, DLoss: 1.3863, GLoss: 0.6931, DReal: 0.5, DFake: 0.5, V: -1.3863, DUpdates: 1, GUpdates: 1, Diversity: 0.97}
-	require.NoError(t, WriteReport(dir, Report{Title: "Run <1> & co", Config: &cfg, Final: &final, Figures: figs}))
+	env := []Detail{{Name: "BLAS", Value: "gogan (pure Go, AVX2+FMA kernel, 2 threads)"}, {Name: "<b>", Value: "a & b"}}
+	require.NoError(t, WriteReport(dir, Report{Title: "Run <1> & co", Config: &cfg, Final: &final, Figures: figs, Environment: env}))
 
 	page, err := os.ReadFile(filepath.Join(dir, ReportFile))
 	require.NoError(t, err)
@@ -122,6 +123,8 @@ func TestWriteReport(t *testing.T) {
 		{"every", "1s"},
 		{"Nested", "{A:1 B:2}"},
 	}, tableRows(t, doc, "config"))
+
+	require.Equal(t, [][]string{{"BLAS", "gogan (pure Go, AVX2+FMA kernel, 2 threads)"}, {"<b>", "a & b"}}, tableRows(t, doc, "environment"))
 
 	final2 := tableRows(t, doc, "final")
 	require.Equal(t, []string{"step", "1000", ""}, final2[0])

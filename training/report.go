@@ -1,13 +1,17 @@
 package training
 
 import (
+	"cmp"
 	"errors"
 	"fmt"
 	"os"
 	"path/filepath"
+	"runtime"
+	"strconv"
 
 	"github.com/gogan/gogan/gan"
 	"github.com/gogan/gogan/monitor"
+	"github.com/gogan/gogan/ops"
 )
 
 // Report writes, at the end of a run that did not fail, the curve plots of
@@ -90,5 +94,20 @@ func (r *Report) write(s *State) error {
 	if r.Divergence != nil && r.Divergence.Warning() != "" {
 		warnings = append(warnings, r.Divergence.Warning())
 	}
-	return monitor.WriteReport(r.Dir, monitor.Report{Title: r.Title, Config: r.Config, Final: final, Figures: figs, Warnings: warnings})
+	return monitor.WriteReport(r.Dir, monitor.Report{Title: r.Title, Config: r.Config, Final: final, Figures: figs, Warnings: warnings,
+		Environment: environment(s.Trainer)})
+}
+
+// environment describes where t trains for the report: the device, the
+// BLAS of the CPU's matrix products (as the progress output's first line
+// names it), GOMAXPROCS, Go and the platform.
+func environment(t *gan.Trainer) []monitor.Detail {
+	dev := t.Config().Device
+	env := []monitor.Detail{{Name: "device", Value: cmp.Or(dev, "cpu")}}
+	if dev == "" || dev == "cpu" || dev == "host" {
+		env = append(env, monitor.Detail{Name: "BLAS", Value: ops.BLAS()})
+	}
+	return append(env,
+		monitor.Detail{Name: "GOMAXPROCS", Value: strconv.Itoa(runtime.GOMAXPROCS(0))},
+		monitor.Detail{Name: "Go", Value: runtime.Version() + " " + runtime.GOOS + "/" + runtime.GOARCH})
 }
