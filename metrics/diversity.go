@@ -52,10 +52,11 @@ func DiversityRatio(gen, real []float32, n, dim int) (float64, error) {
 	return g / r, nil
 }
 
-// sqDist returns the squared Euclidean distance of a and b (same length),
-// accumulated in float64 with four independent sums so that the loop is
-// not bound by the latency of one add chain.
-func sqDist(a, b []float32) float64 {
+// sqDistGo returns the squared Euclidean distance of a and b (same
+// length), accumulated in float64 with four independent sums so that the
+// loop is not bound by the latency of one add chain. sqDist uses it where
+// there is no assembly loop, and for the tail.
+func sqDistGo(a, b []float32) float64 {
 	b = b[:len(a)]
 	var s0, s1, s2, s3 float64
 	k := 0

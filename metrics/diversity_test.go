@@ -59,7 +59,10 @@ func TestDiversityErrors(t *testing.T) {
 }
 
 func TestSqDistMatchesDefinition(t *testing.T) {
-	for n := 0; n < 14; n++ {
+	for n := 0; n < 70; n++ { // the assembly loop takes 16 at a time
+		if n > 14 && n%16 != 0 && n%16 != 1 && n%16 != 15 {
+			continue
+		}
 		a, b := make([]float32, n), make([]float32, n)
 		want := 0.0
 		for k := range a {
@@ -67,6 +70,41 @@ func TestSqDistMatchesDefinition(t *testing.T) {
 			d := float64(a[k]) - float64(b[k])
 			want += d * d
 		}
-		require.InDelta(t, want, sqDist(a, b), 1e-12, "length %d", n)
+		require.InDelta(t, want, sqDist(a, b), 1e-12*max(1, want), "length %d", n)
+		require.InDelta(t, want, sqDistGo(a, b), 1e-12*max(1, want), "length %d", n)
+	}
+	// Non-finite values propagate; float32 extremes do not overflow.
+	a, b := make([]float32, 35), make([]float32, 35)
+	for _, at := range []int{0, 7, 16, 31, 34} {
+		for _, bad := range []float32{float32(math.NaN()), float32(math.Inf(1))} {
+			a[at] = bad
+			require.False(t, isFinite(sqDist(a, b)), "%v at %d", bad, at)
+			a[at] = 0
+		}
+	}
+	for k := range a {
+		a[k], b[k] = math.MaxFloat32, -math.MaxFloat32
+	}
+	want := 35 * 4 * float64(math.MaxFloat32) * float64(math.MaxFloat32)
+	require.InDelta(t, want, sqDist(a, b), 1e-12*want)
+}
+
+func isFinite(x float64) bool { return !math.IsNaN(x) && !math.IsInf(x, 0) }
+
+func BenchmarkSqDist(b *testing.B) {
+	x, y := make([]float32, 784), make([]float32, 784)
+	for k := range x {
+		x[k], y[k] = float32(k%17)/17, float32(k%5)/5
+	}
+	for _, f := range []struct {
+		name string
+		f    func(a, b []float32) float64
+	}{{"sqDist", sqDist}, {"sqDistGo", sqDistGo}} {
+		b.Run(f.name, func(b *testing.B) {
+			b.SetBytes(2 * 4 * 784)
+			for b.Loop() {
+				f.f(x, y)
+			}
+		})
 	}
 }
