@@ -63,11 +63,7 @@ func (op leakyReLUOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value,
 			out[i] = v * f[negIndex(v >= 0)]
 		}
 	}, func(x, _ []float32, out []float32) {
-		f := [2]float32{1, float32(op.slope)}
-		out = out[:len(x)]
-		for i, v := range x {
-			out[i] = v * f[negIndex(v >= 0)]
-		}
+		leakyScale32(x, x, out, float32(op.slope))
 	})
 }
 
@@ -119,12 +115,19 @@ func (op leakyReLUGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Va
 			out[i] = dy[i] * f[negIndex(v >= 0)]
 		}
 	}, func(x, dy []float32, out []float32) {
-		f := [2]float32{1, float32(op.slope)}
-		dy, out = dy[:len(x)], out[:len(x)]
-		for i, v := range x {
-			out[i] = dy[i] * f[negIndex(v >= 0)]
-		}
+		leakyScale32(x, dy, out, float32(op.slope))
 	})
+}
+
+// leakyScaleGo32 sets out[i] = dy[i]·(x[i] ≥ 0 ? 1 : slope) over x, the
+// float32 loop of both LeakyReLU ops (leakyScale32 runs it where there is
+// no assembly loop, and for the tail).
+func leakyScaleGo32(x, dy, out []float32, slope float32) {
+	f := [2]float32{1, slope}
+	dy, out = dy[:len(x)], out[:len(x)]
+	for i, v := range x {
+		out[i] = dy[i] * f[negIndex(v >= 0)]
+	}
 }
 
 func (op leakyReLUGradOp) DiffWRT(int) []bool { return []bool{false, true} }
