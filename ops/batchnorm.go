@@ -572,12 +572,20 @@ func bnAffine[T float](d bnDims, x, y []T, mean, a, b []float64) {
 		xb, yb := x[i*blk:(i+1)*blk], y[i*blk:(i+1)*blk]
 		for ch := range d.c {
 			r, o := xb[ch*d.inner:(ch+1)*d.inner], yb[ch*d.inner:(ch+1)*d.inner]
-			o = o[:len(r)]
-			mu, ka, kb := mean[ch], a[ch], b[ch]
-			for j, v := range r {
-				o[j] = T((float64(v)-mu)*ka + kb)
+			if r32, ok := any(r).([]float32); ok {
+				bnAffineRow32(r32, any(o).([]float32), mean[ch], a[ch], b[ch])
+				continue
 			}
+			bnAffineRowGo(r, o, mean[ch], a[ch], b[ch])
 		}
+	}
+}
+
+// bnAffineRowGo is bnAffine's loop over one channel's row.
+func bnAffineRowGo[T float](r, o []T, mu, ka, kb float64) {
+	o = o[:len(r)]
+	for j, v := range r {
+		o[j] = T(float64((float64(v)-mu)*ka) + kb) // the conversion forbids a fused multiply-add, as in the assembly loop
 	}
 }
 
@@ -590,11 +598,19 @@ func bnGradInput[T float](d bnDims, x, dy, dx []T, mean, k, dyMean, q []float64)
 		for ch := range d.c {
 			lo, hi := ch*d.inner, (ch+1)*d.inner
 			r, gr, o := xb[lo:hi], gb[lo:hi], ob[lo:hi]
-			gr, o = gr[:len(r)], o[:len(r)]
-			mu, kk, gm, qq := mean[ch], k[ch], dyMean[ch], q[ch]
-			for j, v := range r {
-				o[j] = T(kk * (float64(gr[j]) - gm - (float64(v)-mu)*qq))
+			if r32, ok := any(r).([]float32); ok {
+				bnGradInputRow32(r32, any(gr).([]float32), any(o).([]float32), mean[ch], k[ch], dyMean[ch], q[ch])
+				continue
 			}
+			bnGradInputRowGo(r, gr, o, mean[ch], k[ch], dyMean[ch], q[ch])
 		}
+	}
+}
+
+// bnGradInputRowGo is bnGradInput's loop over one channel's row.
+func bnGradInputRowGo[T float](r, gr, o []T, mu, kk, gm, qq float64) {
+	gr, o = gr[:len(r)], o[:len(r)]
+	for j, v := range r {
+		o[j] = T(kk * (float64(gr[j]) - gm - float64((float64(v)-mu)*qq))) // no fused multiply-add, as in the assembly loop
 	}
 }
