@@ -205,15 +205,19 @@ func gradInput[T float](g geom, dy, w, dx []T) {
 		clear(dx)
 		return
 	}
-	cols := gatherAll(g, dy)
-	defer putBuf(cols)
-	if g.cin == 1 || g.n == 1 { // channel-major and batch-major coincide
-		gemm(false, false, g.cin, nhw, rows, w, rows, cols, nhw, 0, dx, nhw)
+	dxt := dx // channel-major and batch-major coincide
+	if g.cin > 1 && g.n > 1 {
+		dxt = getBuf[T](g.cin * nhw)
+		defer putBuf(dxt)
+	}
+	if !gradInputImplicit(g, dy, w, dxt) {
+		cols := gatherAll(g, dy)
+		gemm(false, false, g.cin, nhw, rows, w, rows, cols, nhw, 0, dxt, nhw)
+		putBuf(cols)
+	}
+	if g.cin == 1 || g.n == 1 {
 		return
 	}
-	dxt := getBuf[T](g.cin * nhw)
-	defer putBuf(dxt)
-	gemm(false, false, g.cin, nhw, rows, w, rows, cols, nhw, 0, dxt, nhw)
 	hw := g.inPlane()
 	for c := 0; c < g.cin; c++ {
 		for b := 0; b < g.n; b++ {
@@ -230,10 +234,13 @@ func gradKernel[T float](g geom, x, dy, dw []T) {
 		clear(dw)
 		return
 	}
-	cols := gatherAll(g, dy)
-	defer putBuf(cols)
 	xt, release := channelMajor(g, x)
 	defer release()
+	if gradKernelImplicit(g, xt, dy, dw) {
+		return
+	}
+	cols := gatherAll(g, dy)
+	defer putBuf(cols)
 	gemm(false, true, g.cin, rows, nhw, xt, nhw, cols, nhw, 0, dw, rows)
 }
 
