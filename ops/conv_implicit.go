@@ -78,8 +78,9 @@ var colTables sync.Map // geom → []int32
 
 // pack packs the kc×nc block at (pc, jc) of op(B) = cols (trans false:
 // k runs over the rows co·taps + t, n over the columns) or colsᵀ (trans
-// true) into dst as NR-column panels, as sgemmPackB packs a dense B.
-func (cc *convCols) pack(NR int, trans bool, pc, jc, kc, nc int, dst []float32) {
+// true) into dst as NR-column panels, as sgemmPackB packs a dense B;
+// buf is the calling thread's SGEMM scratch.
+func (cc *convCols) pack(NR int, trans bool, pc, jc, kc, nc int, dst []float32, buf *sgemmBuf) {
 	pad, base, nhw, taps, cs := cc.pad, cc.base, cc.nhw, cc.taps, cc.chStride
 	if !trans {
 		for jr := 0; jr < nc; jr += NR {
@@ -109,7 +110,8 @@ func (cc *convCols) pack(NR int, trans bool, pc, jc, kc, nc int, dst []float32) 
 	// (8×8 blocks in registers on amd64). Gathering straight into the
 	// panel, one strided column at a time or through per-row slices,
 	// was twice as slow.
-	tmp := getBuf[float32](NR * kc)
+	buf.conv = grow(buf.conv, NR*kc)
+	tmp := buf.conv
 	for jr := 0; jr < nc; jr += NR {
 		nr := min(NR, nc-jr)
 		for j := range nr {
@@ -125,7 +127,6 @@ func (cc *convCols) pack(NR int, trans bool, pc, jc, kc, nc int, dst []float32) 
 		}
 		sgemmPackB(NR, true, tmp, kc, 0, 0, kc, nr, dst[jr*kc:(jr+NR)*kc])
 	}
-	putBuf(tmp)
 }
 
 // convPackMaxNR is the widest panel convCols.pack packs (the kernels'

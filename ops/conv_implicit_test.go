@@ -147,3 +147,89 @@ func TestImplicitColsOnlyOnGogan(t *testing.T) {
 	}
 	require.False(t, gradInputImplicit(gm, make([]float64, gm.n*gm.outItem()), make([]float64, gm.cin*gm.colRows()), make([]float64, gm.n*gm.inItem())), "float64 stays explicit")
 }
+
+// TestForwardBatchInner: the transposed convolution's forward pass with
+// the images interleaved (vector adds into [plane, n] accumulators) gives
+// bit for bit the batch-major path's values, in float32 (assembly adds
+// where n is a multiple of the vector width: n = 8, 16, 32) and float64,
+// on gogan's SGEMM (every kernel, serial and split) and on gonum's BLAS,
+// with NaN and ±Inf in the input.
+func TestForwardBatchInner(t *testing.T) {
+	defer func() { require.NoError(t, UseBLAS(blasChoice)) }()
+	defer func(m int) { batchInnerMin = m }(batchInnerMin)
+	rng := rand.New(rand.NewPCG(9, 10))
+	cases := kernelCases()
+	for _, n := range []int{8, 16, 32} {
+		cases = append(cases,
+			convCase{name: fmt.Sprintf("dcgan-n%d", n), n: n, cin: 5, cout: 3, h: 3, w: 3, kh: 4, kw: 4, stride: [2]int{2, 2}, pad: [2]int{1, 1}},
+			convCase{name: fmt.Sprintf("odd-n%d", n), n: n, cin: 2, cout: 2, h: 5, w: 2, kh: 3, kw: 2, stride: [2]int{3, 1}, pad: [2]int{2, 0}, outPad: [2]int{1, 0}})
+	}
+	check := func(label string) {
+		for _, c := range cases {
+			gm, err := c.params().geometry(tensor.Shape(c.xShape()), tensor.Shape(c.wShape()))
+			require.NoError(t, err, c.name)
+			x64 := randSlice(rng, gm.n*gm.inItem())
+			if len(x64) > 3 && rng.IntN(2) == 0 {
+				x64 = spiked(rng, len(x64))
+			}
+			w64 := randSlice(rng, gm.cin*gm.colRows())
+			run := func(inner bool, x, w, y any) {
+				batchInnerMin = 1 << 30
+				if inner {
+					batchInnerMin = 1
+				}
+				switch x := x.(type) {
+				case []float32:
+					forward(gm, x, w.([]float32), y.([]float32))
+				case []float64:
+					forward(gm, x, w.([]float64), y.([]float64))
+				}
+			}
+			y1, y2 := make([]float32, gm.n*gm.outItem()), make([]float32, gm.n*gm.outItem())
+			for i := range y1 {
+				y1[i] = float32(math.NaN()) // overwritten
+			}
+			run(true, to32(x64), to32(w64), y1)
+			run(false, to32(x64), to32(w64), y2)
+			require.Equal(t, -1, sameBits(y1, y2), "%s %s: float32", label, c.name)
+			z1, z2 := make([]float64, len(y1)), make([]float64, len(y1))
+			run(true, x64, w64, z1)
+			run(false, x64, w64, z2)
+			require.Equal(t, -1, sameBits(z1, z2), "%s %s: float64", label, c.name)
+		}
+	}
+	require.NoError(t, UseBLAS("go"))
+	check("gonum")
+	require.NoError(t, UseBLAS("gogan"))
+	for name, k := range sgemmKernels() {
+		for _, parallel := range []bool{false, true} {
+			withSgemm(k, parallel, func() { check(fmt.Sprintf("%s parallel=%v", name, parallel)) })
+		}
+	}
+}
+
+// TestTransposeTo checks transposeTo against its definition on sizes
+// around the 8×8 blocks, with strides wider than the rows.
+func TestTransposeTo(t *testing.T) {
+	for _, rows := range []int{1, 7, 8, 9, 17} {
+		for _, cols := range []int{1, 5, 8, 13, 16} {
+			lds, ldd := cols+3, rows+2
+			src := make([]float32, rows*lds)
+			for i := range src {
+				src[i] = float32(i) + 0.5
+			}
+			dst := make([]float32, cols*ldd)
+			transposeTo(dst, ldd, src, lds, rows, cols)
+			for j := range rows {
+				for p := range cols {
+					require.Equal(t, src[j*lds+p], dst[p*ldd+j], "rows %d cols %d (%d, %d)", rows, cols, j, p)
+				}
+			}
+			for p := range cols {
+				for j := rows; j < ldd && p*ldd+j < len(dst); j++ {
+					require.Zero(t, dst[p*ldd+j], "rows %d cols %d: wrote past the rows", rows, cols)
+				}
+			}
+		}
+	}
+}

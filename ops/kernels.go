@@ -175,13 +175,22 @@ func parallelFor(n, workers int, fn func(worker, lo, hi int)) {
 //	gradKernel: cols[:, b] = gather(dy[b]), dw = xt·colsᵀ
 //
 // Buffers come from a pool, gather and scatter run per image in parallel,
-// and the GEMM is left to the BLAS's own threads.
+// and the GEMM is left to the BLAS's own threads. On gogan's SGEMM the
+// column matrices of gradInput and gradKernel are not materialised
+// (conv_implicit.go); on any BLAS, forward interleaves the batch's
+// images from batchInnerMin of them on (conv_batchinner.go).
 
-// forward computes y = convT(x, w). y is overwritten entirely.
+// forward computes y = convT(x, w). y is overwritten entirely. From
+// batchInnerMin images on, the images are interleaved
+// (forwardBatchInner, conv_batchinner.go).
 func forward[T float](g geom, x, w, y []T) {
 	rows, hw, nhw := g.colRows(), g.inPlane(), g.n*g.inPlane()
 	if nhw == 0 {
 		clear(y)
+		return
+	}
+	if g.n >= batchInnerMin {
+		forwardBatchInner(g, x, w, y)
 		return
 	}
 	xt, release := channelMajor(g, x)

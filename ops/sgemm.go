@@ -162,6 +162,7 @@ func sgemmKernelGo(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 type sgemmBuf struct {
 	a, b []float32
 	tmp  [sgemmTileMax]float32
+	conv []float32 // convCols.pack's scratch
 }
 
 var sgemmBufs = sync.Pool{New: func() any { return new(sgemmBuf) }}
@@ -219,10 +220,10 @@ type sgemmB struct {
 }
 
 // pack packs the kc×nc block of op(B) at (pc, jc) into dst as NR-column
-// panels (see sgemmPackB).
-func (s *sgemmB) pack(NR, pc, jc, kc, nc int, dst []float32) {
+// panels (see sgemmPackB); buf is the calling thread's scratch.
+func (s *sgemmB) pack(NR, pc, jc, kc, nc int, dst []float32, buf *sgemmBuf) {
 	if s.conv != nil {
-		s.conv.pack(NR, s.trans, pc, jc, kc, nc, dst)
+		s.conv.pack(NR, s.trans, pc, jc, kc, nc, dst, buf)
 		return
 	}
 	sgemmPackB(NR, s.trans, s.b, s.ldb, pc, jc, kc, nc, dst)
@@ -319,7 +320,7 @@ func sgemmSerial(kern *sgemmKern, transA bool, m, n, k int, alpha float32, a []f
 		for pc := 0; pc < k; pc += kcb {
 			kc := min(kcb, k-pc)
 			buf.b = grow(buf.b, kc*ncp)
-			src.pack(nr, pc, j0+jc, kc, nc, buf.b)
+			src.pack(nr, pc, j0+jc, kc, nc, buf.b, buf)
 			bet := beta
 			if pc > 0 {
 				bet = 1 // later depth blocks accumulate

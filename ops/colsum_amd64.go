@@ -1,0 +1,25 @@
+//go:build amd64 && !purego
+
+package ops
+
+// colAddAVX512 is colAdd's kernel in AVX-512F (colsum_amd64.s): for
+// p < count and k < n, n a positive multiple of 16,
+// acc[tab[p]·n + k] += row[p·n + k].
+//
+//go:noescape
+func colAddAVX512(acc, row *float32, tab *int32, count, n int)
+
+// colAddAVX2 is colAddAVX512 with 8-float AVX vectors: n a positive
+// multiple of 8.
+//
+//go:noescape
+func colAddAVX2(acc, row *float32, tab *int32, count, n int)
+
+func init() {
+	switch {
+	case hasAVX512:
+		colAdder, colAddWidth = colAddAVX512, 16
+	case hasAVX2FMA:
+		colAdder, colAddWidth = colAddAVX2, 8
+	}
+}
