@@ -74,3 +74,50 @@ loop256k:
 done256:
 	VZEROUPPER
 	RET
+
+// func gatherRowsAVX512(dst *float32, dstStride int, src *float32, srcStride int, idx *int32, idxStride, rows, width int)
+//
+// For r < rows and i < width (a positive multiple of 16):
+// dst[r·dstStride + i] = src[r·srcStride + idx[r·idxStride + i]], 16
+// indices at a time with VGATHERDPS. The caller guarantees the indices
+// are in range.
+TEXT ·gatherRowsAVX512(SB), NOSPLIT, $0-64
+	MOVQ dst+0(FP), DI
+	MOVQ dstStride+8(FP), R8
+	MOVQ src+16(FP), SI
+	MOVQ srcStride+24(FP), R9
+	MOVQ idx+32(FP), BX
+	MOVQ idxStride+40(FP), R10
+	MOVQ rows+48(FP), CX
+	MOVQ width+56(FP), DX
+	SHLQ $2, R8
+	SHLQ $2, R9
+	SHLQ $2, R10
+	TESTQ CX, CX
+	JEQ  doneg
+	TESTQ DX, DX
+	JEQ  doneg
+
+rowg:
+	MOVQ DI, R11
+	MOVQ BX, R12
+	MOVQ DX, R13
+
+colg:
+	VMOVDQU32  (R12), Z1
+	KXNORW     K1, K1, K1
+	VGATHERDPS (SI)(Z1*4), K1, Z0
+	VMOVUPS    Z0, (R11)
+	ADDQ       $64, R11
+	ADDQ       $64, R12
+	SUBQ       $16, R13
+	JNE        colg
+	ADDQ       R8, DI
+	ADDQ       R9, SI
+	ADDQ       R10, BX
+	DECQ       CX
+	JNE        rowg
+
+doneg:
+	VZEROUPPER
+	RET

@@ -86,6 +86,26 @@ func (cc *convCols) pack(NR int, trans bool, pc, jc, kc, nc int, dst []float32, 
 		for jr := 0; jr < nc; jr += NR {
 			nr := min(NR, nc-jr)
 			d := dst[jr*kc : (jr+NR)*kc]
+			if rowGatherer != nil && nr%16 == 0 {
+				// One channel's run of taps at a time: rows of the
+				// panel p, offsets of tap t in steps of nhw.
+				co, t := pc/taps, pc%taps
+				for p := 0; p < kc; {
+					run := min(taps-t, kc-p)
+					_ = d[(p+run-1)*NR+nr-1]
+					_ = base[(t+run-1)*nhw+jc+jr+nr-1]
+					rowGatherer(&d[p*NR], NR, &pad[co*cs], 0, &base[t*nhw+jc+jr], nhw, run, nr)
+					if nr < NR {
+						for q := p; q < p+run; q++ {
+							clear(d[q*NR+nr : q*NR+NR])
+						}
+					}
+					p += run
+					t = 0
+					co++
+				}
+				continue
+			}
 			co, t := pc/taps, pc%taps
 			for p := range kc {
 				src := pad[co*cs:]
@@ -121,13 +141,24 @@ func (cc *convCols) pack(NR int, trans bool, pc, jc, kc, nc int, dst []float32, 
 			idx := base[t*nhw+pc : t*nhw+pc+kc]
 			row := tmp[j*kc : (j+1)*kc]
 			row = row[:len(idx)]
-			for p, o := range idx {
-				row[p] = src[o]
+			k16 := 0
+			if rowGatherer != nil {
+				if k16 = kc &^ 15; k16 > 0 {
+					rowGatherer(&row[0], 0, &src[0], 0, &idx[0], 0, 1, k16)
+				}
+			}
+			for p := k16; p < kc; p++ {
+				row[p] = src[idx[p]]
 			}
 		}
 		sgemmPackB(NR, true, tmp, kc, 0, 0, kc, nr, dst[jr*kc:(jr+NR)*kc])
 	}
 }
+
+// rowGatherer, where set (amd64 with AVX-512), gathers whole rows of a
+// panel with vector gathers: gatherRowsAVX512's contract. The offsets of
+// convCols are in range by construction (colTable).
+var rowGatherer func(dst *float32, dstStride int, src *float32, srcStride int, idx *int32, idxStride, rows, width int)
 
 // convPackMaxNR is the widest panel convCols.pack packs (the kernels'
 // nr: 32 or 16).
