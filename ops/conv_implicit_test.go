@@ -72,10 +72,11 @@ func spiked(rng *rand.Rand, n int) []float64 {
 
 // TestImplicitColsMatchExplicit: with gogan's SGEMM as the BLAS, the
 // float32 input-gradient and kernel-gradient kernels, which pack the
-// column matrix straight from the image, give bit for bit what gather +
-// the same SGEMM give, on every kernel, serial and split over threads,
-// with NaN and ±Inf in the image; and they agree with the float64
-// kernels to float32 rounding.
+// column matrix straight from the image (batch-major, and interleaved
+// with batchInnerMin = 1), give bit for bit what gather + the same SGEMM
+// give, on every kernel, serial and split over threads, with NaN and
+// ±Inf in the image; and they agree with the float64 kernels to float32
+// rounding.
 func TestImplicitColsMatchExplicit(t *testing.T) {
 	defer func() { require.NoError(t, UseBLAS(blasChoice)) }()
 	require.NoError(t, UseBLAS("gogan"))
@@ -85,49 +86,54 @@ func TestImplicitColsMatchExplicit(t *testing.T) {
 	require.True(t, goganSgemmActive())
 	rng := rand.New(rand.NewPCG(7, 8))
 	cases := kernelCases()
+	defer func(m int) { batchInnerMin = m }(batchInnerMin)
 	for name, k := range sgemmKernels() {
 		for _, parallel := range []bool{false, true} {
-			withSgemm(k, parallel, func() {
-				for _, c := range cases {
-					gm, err := c.params().geometry(tensor.Shape(c.xShape()), tensor.Shape(c.wShape()))
-					require.NoError(t, err, c.name)
-					x64 := randSlice(rng, gm.n*gm.inItem())
-					w64 := randSlice(rng, gm.cin*gm.colRows())
-					dy64 := randSlice(rng, gm.n*gm.outItem())
-					x, w, dy := to32(x64), to32(w64), to32(dy64)
-					run := func(implicit bool, dy []float32) (dx, dw []float32) {
-						implicitCols = implicit
-						defer func() { implicitCols = true }()
-						dx = make([]float32, len(x))
-						dw = make([]float32, len(w))
-						for i := range dx {
-							dx[i] = float32(math.NaN()) // overwritten
+			for _, inner := range []int{1 << 30, 1} { // batch-major, interleaved
+				batchInnerMin = inner
+				name := fmt.Sprintf("%s batchInnerMin=%d", name, inner)
+				withSgemm(k, parallel, func() {
+					for _, c := range cases {
+						gm, err := c.params().geometry(tensor.Shape(c.xShape()), tensor.Shape(c.wShape()))
+						require.NoError(t, err, c.name)
+						x64 := randSlice(rng, gm.n*gm.inItem())
+						w64 := randSlice(rng, gm.cin*gm.colRows())
+						dy64 := randSlice(rng, gm.n*gm.outItem())
+						x, w, dy := to32(x64), to32(w64), to32(dy64)
+						run := func(implicit bool, dy []float32) (dx, dw []float32) {
+							implicitCols = implicit
+							defer func() { implicitCols = true }()
+							dx = make([]float32, len(x))
+							dw = make([]float32, len(w))
+							for i := range dx {
+								dx[i] = float32(math.NaN()) // overwritten
+							}
+							gradInput(gm, dy, w, dx)
+							gradKernel(gm, x, dy, dw)
+							return dx, dw
 						}
-						gradInput(gm, dy, w, dx)
-						gradKernel(gm, x, dy, dw)
-						return dx, dw
-					}
-					dxI, dwI := run(true, dy)
-					dxE, dwE := run(false, dy)
-					require.Equal(t, -1, sameBits(dxI, dxE), "%s %s parallel=%v: dx", name, c.name, parallel)
-					require.Equal(t, -1, sameBits(dwI, dwE), "%s %s parallel=%v: dw", name, c.name, parallel)
+						dxI, dwI := run(true, dy)
+						dxE, dwE := run(false, dy)
+						require.Equal(t, -1, sameBits(dxI, dxE), "%s %s parallel=%v: dx", name, c.name, parallel)
+						require.Equal(t, -1, sameBits(dwI, dwE), "%s %s parallel=%v: dw", name, c.name, parallel)
 
-					dx64 := make([]float64, len(x64))
-					dw64 := make([]float64, len(w64))
-					gradInput(gm, dy64, w64, dx64)
-					gradKernel(gm, x64, dy64, dw64)
-					require.Less(t, maxRelErr(to64(dxI), dx64), 1e-4, "%s %s: dx against float64", name, c.name)
-					require.Less(t, maxRelErr(to64(dwI), dw64), 1e-4, "%s %s: dw against float64", name, c.name)
+						dx64 := make([]float64, len(x64))
+						dw64 := make([]float64, len(w64))
+						gradInput(gm, dy64, w64, dx64)
+						gradKernel(gm, x64, dy64, dw64)
+						require.Less(t, maxRelErr(to64(dxI), dx64), 1e-4, "%s %s: dx against float64", name, c.name)
+						require.Less(t, maxRelErr(to64(dwI), dw64), 1e-4, "%s %s: dw against float64", name, c.name)
 
-					if len(dy) > 3 { // NaN and ±Inf propagate as in the explicit path
-						dyS := to32(spiked(rng, len(dy)))
-						dxI, dwI := run(true, dyS)
-						dxE, dwE := run(false, dyS)
-						require.Equal(t, -1, sameBits(dxI, dxE), "%s %s: dx with NaN/Inf", name, c.name)
-						require.Equal(t, -1, sameBits(dwI, dwE), "%s %s: dw with NaN/Inf", name, c.name)
+						if len(dy) > 3 { // NaN and ±Inf propagate as in the explicit path
+							dyS := to32(spiked(rng, len(dy)))
+							dxI, dwI := run(true, dyS)
+							dxE, dwE := run(false, dyS)
+							require.Equal(t, -1, sameBits(dxI, dxE), "%s %s: dx with NaN/Inf", name, c.name)
+							require.Equal(t, -1, sameBits(dwI, dwE), "%s %s: dw with NaN/Inf", name, c.name)
+						}
 					}
-				}
-			})
+				})
+			}
 		}
 	}
 }

@@ -9,9 +9,9 @@ import (
 // BenchmarkConvKernels times the three kernels in float32 at the
 // reference DCGAN's largest layer (batch 64, 128 channels at 7×7 ↔ 64 at
 // 14×14, kernel 4, stride 2, padding 1) on the installed BLAS:
-// forward/interleaved (the default for batches from batchInnerMin) and
-// forward/batch-major, gradInput and gradKernel (implicit im2col on
-// gogan's SGEMM).
+// each with the images interleaved (the default for batches from
+// batchInnerMin) and batch-major (implicit im2col on gogan's SGEMM for
+// the gradients).
 func BenchmarkConvKernels(b *testing.B) {
 	p := convTParams{strideH: 2, strideW: 2, padH: 1, padW: 1}
 	gm, err := p.geometry(tensor.Shape{64, 128, 7, 7}, tensor.Shape{128, 64, 4, 4})
@@ -33,23 +33,27 @@ func BenchmarkConvKernels(b *testing.B) {
 	for _, c := range []struct {
 		name string
 		min  int
-	}{{"forward/interleaved", 1}, {"forward/batch-major", 1 << 30}} {
-		b.Run(c.name, func(b *testing.B) {
+	}{{"interleaved", 1}, {"batch-major", 1 << 30}} {
+		b.Run("forward/"+c.name, func(b *testing.B) {
 			defer func(m int) { batchInnerMin = m }(batchInnerMin)
 			batchInnerMin = c.min
 			for range b.N {
 				forward(gm, x, w, y)
 			}
 		})
+		b.Run("gradInput/"+c.name, func(b *testing.B) {
+			defer func(m int) { batchInnerMin = m }(batchInnerMin)
+			batchInnerMin = c.min
+			for range b.N {
+				gradInput(gm, y, w, x)
+			}
+		})
+		b.Run("gradKernel/"+c.name, func(b *testing.B) {
+			defer func(m int) { batchInnerMin = m }(batchInnerMin)
+			batchInnerMin = c.min
+			for range b.N {
+				gradKernel(gm, x, y, w)
+			}
+		})
 	}
-	b.Run("gradInput", func(b *testing.B) {
-		for range b.N {
-			gradInput(gm, y, w, x)
-		}
-	})
-	b.Run("gradKernel", func(b *testing.B) {
-		for range b.N {
-			gradKernel(gm, x, y, w)
-		}
-	})
 }

@@ -214,6 +214,9 @@ func gradInput[T float](g geom, dy, w, dx []T) {
 		clear(dx)
 		return
 	}
+	if gradInputInterleaved(g, dy, w, dx) {
+		return
+	}
 	dxt := dx // channel-major and batch-major coincide
 	if g.cin > 1 && g.n > 1 {
 		dxt = getBuf[T](g.cin * nhw)

@@ -209,14 +209,15 @@ func goganSgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 }
 
 // sgemmB is the B operand of a product as the packer reads it: a dense
-// matrix b (transposed if trans), or, with conv set, a convolution's
-// column matrix packed straight from the image (convCols, an implicit
-// im2col).
+// matrix b (transposed if trans), or, with conv or convI set, a
+// convolution's column matrix packed straight from the image (convCols,
+// convColsI: an implicit im2col).
 type sgemmB struct {
 	trans bool
 	b     []float32
 	ldb   int
 	conv  *convCols
+	convI *convColsI
 }
 
 // pack packs the kc×nc block of op(B) at (pc, jc) into dst as NR-column
@@ -224,6 +225,10 @@ type sgemmB struct {
 func (s *sgemmB) pack(NR, pc, jc, kc, nc int, dst []float32, buf *sgemmBuf) {
 	if s.conv != nil {
 		s.conv.pack(NR, s.trans, pc, jc, kc, nc, dst, buf)
+		return
+	}
+	if s.convI != nil { // never transposed
+		s.convI.pack(NR, pc, jc, kc, nc, dst)
 		return
 	}
 	sgemmPackB(NR, s.trans, s.b, s.ldb, pc, jc, kc, nc, dst)
