@@ -1,6 +1,7 @@
 package ops
 
 import (
+	"math"
 	"math/rand/v2"
 	"testing"
 
@@ -126,5 +127,47 @@ func BenchmarkLeakyReLU(b *testing.B) {
 				vm.Reset()
 			}
 		})
+	}
+}
+
+// TestLeaky32 checks the vector LeakyReLU kernel (forward: m = x;
+// gradient: m = dy) against the scalar definition bit for bit, with NaN,
+// ±Inf, ±0 and subnormal inputs, on lengths around its 8-float step.
+func TestLeaky32(t *testing.T) {
+	rng := rand.New(rand.NewPCG(1, 2))
+	special := []float32{float32(math.NaN()), float32(math.Inf(1)), float32(math.Inf(-1)), 0, float32(math.Copysign(0, -1)), 1e-42, -1e-42}
+	const slope = float32(0.2)
+	for _, n := range []int{0, 1, 7, 8, 9, 16, 37, 64} {
+		x, dy := make([]float32, n), make([]float32, n)
+		for i := range x {
+			x[i], dy[i] = float32(rng.NormFloat64()), float32(rng.NormFloat64())
+			if rng.IntN(4) == 0 {
+				x[i] = special[rng.IntN(len(special))]
+			}
+			if rng.IntN(4) == 0 {
+				dy[i] = special[rng.IntN(len(special))]
+			}
+		}
+		for _, m := range [][]float32{x, dy} {
+			out := make([]float32, n)
+			for i := range out {
+				out[i] = 42
+			}
+			k := leaky32(x, m, out, slope)
+			if leakyAsm != nil {
+				require.Equal(t, n&^7, k)
+			}
+			for i := range k {
+				f := slope
+				if x[i] >= 0 {
+					f = 1
+				}
+				want := m[i] * f
+				require.True(t, math.Float32bits(out[i]) == math.Float32bits(want) || (want != want && out[i] != out[i]), "n=%d i=%d x=%v m=%v: %v, want %v", n, i, x[i], m[i], out[i], want)
+			}
+			for i := k; i < n; i++ {
+				require.Equal(t, float32(42), out[i], "n=%d: wrote past the prefix", n)
+			}
+		}
 	}
 }
