@@ -391,24 +391,7 @@ func sgemmPackA(MR int, trans bool, a []float32, lda, ic, pc, mc, kc int, dst []
 		if mr < MR {
 			clear(d)
 		}
-		// op(A)[i, p] = a[i·lda + p]: groups of 8 rows transposed in
-		// registers where sgemmTransposer is set (amd64; the 12-row
-		// AVX-512 panel is one group and 4 rows), the rest scattered
-		// one row at a time (stores MR floats apart).
-		i0 := 0
-		if k8 := kc &^ 7; sgemmTransposer != nil && k8 > 0 {
-			for ; i0+8 <= mr; i0 += 8 {
-				sgemmTransposer(d[i0:], MR, a[(ic+ir+i0)*lda+pc:], lda, k8)
-			}
-			for i := range i0 {
-				row := a[(ic+ir+i)*lda+pc:]
-				row = row[:kc]
-				for p := k8; p < kc; p++ {
-					d[p*MR+i] = row[p]
-				}
-			}
-		}
-		for i := i0; i < mr; i++ {
+		for i := range mr {
 			row := a[(ic+ir+i)*lda+pc:]
 			row = row[:kc]
 			for p, v := range row {
