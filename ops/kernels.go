@@ -175,13 +175,22 @@ func parallelFor(n, workers int, fn func(worker, lo, hi int)) {
 //	gradKernel: cols[:, b] = gather(dy[b]), dw = xt·colsᵀ
 //
 // Buffers come from a pool, gather and scatter run per image in parallel,
-// and the GEMM is left to the BLAS's own threads.
+// and the GEMM is left to the BLAS's own threads. On gogan's SGEMM the
+// column matrices of gradInput and gradKernel are not materialised
+// (conv_implicit.go); on any BLAS, forward interleaves the batch's
+// images from batchInnerMin of them on (conv_batchinner.go).
 
-// forward computes y = convT(x, w). y is overwritten entirely.
+// forward computes y = convT(x, w). y is overwritten entirely. From
+// batchInnerMin images on, the images are interleaved
+// (forwardBatchInner, conv_batchinner.go).
 func forward[T float](g geom, x, w, y []T) {
 	rows, hw, nhw := g.colRows(), g.inPlane(), g.n*g.inPlane()
 	if nhw == 0 {
 		clear(y)
+		return
+	}
+	if g.n >= batchInnerMin {
+		forwardBatchInner(g, x, w, y)
 		return
 	}
 	xt, release := channelMajor(g, x)
@@ -205,15 +214,22 @@ func gradInput[T float](g geom, dy, w, dx []T) {
 		clear(dx)
 		return
 	}
-	cols := gatherAll(g, dy)
-	defer putBuf(cols)
-	if g.cin == 1 || g.n == 1 { // channel-major and batch-major coincide
-		gemm(false, false, g.cin, nhw, rows, w, rows, cols, nhw, 0, dx, nhw)
+	if gradInputInterleaved(g, dy, w, dx) {
 		return
 	}
-	dxt := getBuf[T](g.cin * nhw)
-	defer putBuf(dxt)
-	gemm(false, false, g.cin, nhw, rows, w, rows, cols, nhw, 0, dxt, nhw)
+	dxt := dx // channel-major and batch-major coincide
+	if g.cin > 1 && g.n > 1 {
+		dxt = getBuf[T](g.cin * nhw)
+		defer putBuf(dxt)
+	}
+	if !gradInputImplicit(g, dy, w, dxt) {
+		cols := gatherAll(g, dy)
+		gemm(false, false, g.cin, nhw, rows, w, rows, cols, nhw, 0, dxt, nhw)
+		putBuf(cols)
+	}
+	if g.cin == 1 || g.n == 1 {
+		return
+	}
 	hw := g.inPlane()
 	for c := 0; c < g.cin; c++ {
 		for b := 0; b < g.n; b++ {
@@ -230,10 +246,13 @@ func gradKernel[T float](g geom, x, dy, dw []T) {
 		clear(dw)
 		return
 	}
-	cols := gatherAll(g, dy)
-	defer putBuf(cols)
 	xt, release := channelMajor(g, x)
 	defer release()
+	if gradKernelImplicit(g, xt, dy, dw) {
+		return
+	}
+	cols := gatherAll(g, dy)
+	defer putBuf(cols)
 	gemm(false, true, g.cin, rows, nhw, xt, nhw, cols, nhw, 0, dw, rows)
 }
 

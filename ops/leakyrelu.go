@@ -63,7 +63,12 @@ func (op leakyReLUOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value,
 			out[i] = v * f[negIndex(v >= 0)]
 		}
 	}, func(x, _ []float32, out []float32) {
-		leakyScale32(x, x, out, float32(op.slope))
+		f := [2]float32{1, float32(op.slope)}
+		out = out[:len(x)]
+		i0 := leaky32(x, x, out, f[1])
+		for i, v := range x[i0:] {
+			out[i0+i] = v * f[negIndex(v >= 0)]
+		}
 	})
 }
 
@@ -115,19 +120,12 @@ func (op leakyReLUGradOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Va
 			out[i] = dy[i] * f[negIndex(v >= 0)]
 		}
 	}, func(x, dy []float32, out []float32) {
-		leakyScale32(x, dy, out, float32(op.slope))
+		f := [2]float32{1, float32(op.slope)}
+		dy, out = dy[:len(x)], out[:len(x)]
+		for i := leaky32(x, dy, out, f[1]); i < len(x); i++ {
+			out[i] = dy[i] * f[negIndex(x[i] >= 0)]
+		}
 	})
-}
-
-// leakyScaleGo32 sets out[i] = dy[i]·(x[i] ≥ 0 ? 1 : slope) over x, the
-// float32 loop of both LeakyReLU ops (leakyScale32 runs it where there is
-// no assembly loop, and for the tail).
-func leakyScaleGo32(x, dy, out []float32, slope float32) {
-	f := [2]float32{1, slope}
-	dy, out = dy[:len(x)], out[:len(x)]
-	for i, v := range x {
-		out[i] = dy[i] * f[negIndex(v >= 0)]
-	}
 }
 
 func (op leakyReLUGradOp) DiffWRT(int) []bool { return []bool{false, true} }
@@ -138,6 +136,23 @@ func (op leakyReLUGradOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, err
 		return nil, err
 	}
 	return G.Nodes{nil, d}, nil
+}
+
+// leakyAsm, where set (amd64 with AVX), is leaky32's kernel: leakyAVX.
+var leakyAsm func(x, m, out *float32, n int, pos, neg float32)
+
+// leaky32 sets out[i] = m[i]·(x[i] ≥ 0 ? 1 : slope), the scalar loops'
+// values bit for bit, for the longest prefix of a multiple of 8 elements
+// and returns its length (0 without leakyAsm). x, m and out have the
+// same length.
+func leaky32(x, m, out []float32, slope float32) int {
+	n8 := len(x) &^ 7
+	if leakyAsm == nil || n8 == 0 {
+		return 0
+	}
+	_, _ = m[n8-1], out[n8-1]
+	leakyAsm(&x[0], &m[0], &out[0], n8, 1, slope)
+	return n8
 }
 
 // sameShape is the shape rule of an elementwise op of n inputs of one

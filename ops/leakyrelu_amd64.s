@@ -2,37 +2,34 @@
 
 #include "textflag.h"
 
-// func leakyScaleAVX2(x, dy, out *float32, n int, slope float32)
+// func leakyAVX(x, m, out *float32, n int, pos, neg float32)
 //
-// out[i] = dy[i] · f, f = 1 where x[i] ≥ 0 and slope elsewhere (NaN
-// included), eight at a time; n is a multiple of 8. The same product as
-// the Go loop, so the same values. LeakyReLU passes dy = x.
-TEXT ·leakyScaleAVX2(SB), NOSPLIT, $0-36
+// For i < n (a multiple of 8): out[i] = m[i]·(x[i] ≥ 0 ? pos : neg),
+// eight floats at a time: an ordered ≥ comparison with zero (false for
+// NaN), a blend of the two factors, one multiply. AVX.
+TEXT ·leakyAVX(SB), NOSPLIT, $0-40
 	MOVQ         x+0(FP), SI
-	MOVQ         dy+8(FP), DX
+	MOVQ         m+8(FP), BX
 	MOVQ         out+16(FP), DI
 	MOVQ         n+24(FP), CX
-	VBROADCASTSS slope+32(FP), Y1
-	MOVL         $0x3f800000, AX // 1.0
-	MOVL         AX, X2
-	VBROADCASTSS X2, Y2
-	VXORPS       Y3, Y3, Y3
+	VBROADCASTSS pos+32(FP), Y4
+	VBROADCASTSS neg+36(FP), Y3
+	VXORPS       Y5, Y5, Y5
+	SHRQ         $3, CX
+	JZ           doneleaky
 
-loop:
-	TESTQ     CX, CX
-	JZ        done
-	VMOVUPS   (SI), Y4
-	VCMPPS    $0x0D, Y3, Y4, Y5 // Y5 = x ≥ 0 (GE_OS: false for NaN)
-	VBLENDVPS Y5, Y2, Y1, Y6    // Y6 = Y5 ? 1 : slope
-	VMOVUPS   (DX), Y7
-	VMULPS    Y6, Y7, Y7
-	VMOVUPS   Y7, (DI)
+loopleaky:
+	VMOVUPS   (SI), Y0
+	VCMPPS    $0x1d, Y5, Y0, Y1 // Y1 = x ≥ 0 (GE_OQ)
+	VBLENDVPS Y1, Y4, Y3, Y2    // Y2 = Y1 ? pos : neg
+	VMULPS    (BX), Y2, Y2
+	VMOVUPS   Y2, (DI)
 	ADDQ      $32, SI
-	ADDQ      $32, DX
+	ADDQ      $32, BX
 	ADDQ      $32, DI
-	SUBQ      $8, CX
-	JMP       loop
+	DECQ      CX
+	JNZ       loopleaky
 
-done:
+doneleaky:
 	VZEROUPPER
 	RET

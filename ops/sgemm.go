@@ -162,6 +162,7 @@ func sgemmKernelGo(kc int, a, b, c []float32, ldc int, alpha, beta float32) {
 type sgemmBuf struct {
 	a, b []float32
 	tmp  [sgemmTileMax]float32
+	conv []float32 // convCols.pack's scratch
 }
 
 var sgemmBufs = sync.Pool{New: func() any { return new(sgemmBuf) }}
@@ -203,13 +204,51 @@ func goganSgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 		native.Sgemm(tA, tB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc)
 		return
 	}
+	src := sgemmB{trans: transB, b: b, ldb: ldb}
+	sgemmRun(kern, transA, m, n, k, alpha, a, lda, src, beta, c, ldc)
+}
+
+// sgemmB is the B operand of a product as the packer reads it: a dense
+// matrix b (transposed if trans), or, with conv or convI set, a
+// convolution's column matrix packed straight from the image (convCols,
+// convColsI: an implicit im2col).
+type sgemmB struct {
+	trans bool
+	b     []float32
+	ldb   int
+	conv  *convCols
+	convI *convColsI
+}
+
+// pack packs the kc×nc block of op(B) at (pc, jc) into dst as NR-column
+// panels (see sgemmPackB); buf is the calling thread's scratch.
+func (s *sgemmB) pack(NR, pc, jc, kc, nc int, dst []float32, buf *sgemmBuf) {
+	if s.conv != nil {
+		s.conv.pack(NR, s.trans, pc, jc, kc, nc, dst, buf)
+		return
+	}
+	if s.convI != nil { // never transposed
+		s.convI.pack(NR, pc, jc, kc, nc, dst)
+		return
+	}
+	sgemmPackB(NR, s.trans, s.b, s.ldb, pc, jc, kc, nc, dst)
+}
+
+// sgemmRun is goganSgemm's product on kernel kern (kern.f non-nil) for
+// checked arguments with m, n, k > 0 and alpha ≠ 0, B given by src.
+func sgemmRun(kern *sgemmKern, transA bool, m, n, k int, alpha float32, a []float32, lda int, src sgemmB, beta float32, c []float32, ldc int) {
 	threads := sgemmThreads()
 	if threads <= 1 || m*n*k < sgemmParallelMin {
 		buf := sgemmBufs.Get().(*sgemmBuf)
-		sgemmSerial(kern, transA, transB, m, n, k, alpha, a, lda, b, ldb, beta, c, ldc, buf)
+		sgemmSerial(kern, transA, m, n, k, alpha, a, lda, &src, 0, beta, c, ldc, buf)
 		sgemmBufs.Put(buf)
 		return
 	}
+	sgemmParallel(kern, threads, transA, m, n, k, alpha, a, lda, src, beta, c, ldc)
+}
+
+// sgemmParallel is sgemmRun on threads threads.
+func sgemmParallel(kern *sgemmKern, threads int, transA bool, m, n, k int, alpha float32, a []float32, lda int, src sgemmB, beta float32, c []float32, ldc int) {
 	// Split the larger of m and n into contiguous, tile-aligned parts,
 	// one per thread. Every element of C is computed by the same
 	// sequence of kernel calls as in the serial product, so the result
@@ -232,18 +271,15 @@ func goganSgemm(tA, tB blas.Transpose, m, n, k int, alpha float32, a []float32, 
 			defer wg.Done()
 			buf := sgemmBufs.Get().(*sgemmBuf)
 			defer sgemmBufs.Put(buf)
+			src := src
 			if splitN {
-				bo := lo
-				if transB {
-					bo = lo * ldb
-				}
-				sgemmSerial(kern, transA, transB, m, hi-lo, k, alpha, a, lda, b[bo:], ldb, beta, c[lo:], ldc, buf)
+				sgemmSerial(kern, transA, m, hi-lo, k, alpha, a, lda, &src, lo, beta, c[lo:], ldc, buf)
 			} else {
 				ao := lo * lda
 				if transA {
 					ao = lo
 				}
-				sgemmSerial(kern, transA, transB, hi-lo, n, k, alpha, a[ao:], lda, b, ldb, beta, c[lo*ldc:], ldc, buf)
+				sgemmSerial(kern, transA, hi-lo, n, k, alpha, a[ao:], lda, &src, 0, beta, c[lo*ldc:], ldc, buf)
 			}
 		}()
 	}
@@ -277,8 +313,9 @@ func sgemmScale(m, n int, beta float32, c []float32, ldc int) {
 }
 
 // sgemmSerial is goganSgemm on one thread with kernel kern, for checked
-// arguments with m, n, k > 0.
-func sgemmSerial(kern *sgemmKern, transA, transB bool, m, n, k int, alpha float32, a []float32, lda int, b []float32, ldb int, beta float32, c []float32, ldc int, buf *sgemmBuf) {
+// arguments with m, n, k > 0: the product of op(A) and the columns
+// [j0, j0+n) of op(B), into c.
+func sgemmSerial(kern *sgemmKern, transA bool, m, n, k int, alpha float32, a []float32, lda int, src *sgemmB, j0 int, beta float32, c []float32, ldc int, buf *sgemmBuf) {
 	mr, nr := kern.mr, kern.nr
 	kcb := (k + kern.kc - 1) / kern.kc // depth blocks
 	kcb = (k + kcb - 1) / kcb          // of equal depth
@@ -288,7 +325,7 @@ func sgemmSerial(kern *sgemmKern, transA, transB bool, m, n, k int, alpha float3
 		for pc := 0; pc < k; pc += kcb {
 			kc := min(kcb, k-pc)
 			buf.b = grow(buf.b, kc*ncp)
-			sgemmPackB(nr, transB, b, ldb, pc, jc, kc, nc, buf.b)
+			src.pack(nr, pc, j0+jc, kc, nc, buf.b, buf)
 			bet := beta
 			if pc > 0 {
 				bet = 1 // later depth blocks accumulate
