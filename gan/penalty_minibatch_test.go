@@ -6,6 +6,7 @@ import (
 
 	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
+	"github.com/gogan/gogan/gpu"
 	"github.com/gogan/gogan/losses"
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/nn"
@@ -52,5 +53,42 @@ func TestPenaltyGradientWithMinibatchDiscrimination(t *testing.T) {
 			}
 		}
 		require.True(t, sawMBD, "the critic has a minibatch discrimination layer")
+	}
+}
+
+// mbdMLPNets are the reference MLPs on 2-D data with a minibatch
+// discrimination layer (8 kernels of dimension 3) before D's output.
+func mbdMLPNets(t *testing.T) ([]gan.Generator, []gan.Discriminator) {
+	gc, dc := models.ReferenceMLP()
+	gc.OutputShape, dc.InputShape = []int{2}, []int{2}
+	dc.MinibatchKernels, dc.MinibatchKernelDim = 8, 3
+	g, err := models.NewMLPGenerator(gc, 7)
+	require.NoError(t, err)
+	d, err := models.NewMLPDiscriminator(dc, 8)
+	require.NoError(t, err)
+	return []gan.Generator{g}, []gan.Discriminator{d}
+}
+
+// TestDeviceMinibatchDiscrimination: minibatch discrimination on the MLPs
+// compiles for the device and agrees with the CPU (on "host", package
+// gpu's reference kernels; SGD, as for the DCGAN comparisons, because
+// Adam's first steps turn the rounding of near-zero gradients into
+// parameter differences of ~1e-5). With a gradient penalty the training
+// graph is refused with gpu.ErrUnsupported, as it was before
+// ops.MinibatchKernels: the second derivative of the layer's G.Concat is
+// Gorgonia's sliceIncrOp, which the device compiler has no kernel for (the
+// second-order minibatch kernels themselves are compiled and checked in
+// package gpu).
+func TestDeviceMinibatchDiscrimination(t *testing.T) {
+	compareDevice(t, mbdMLPNets, dcganAgreeConfig(gan.Config{BatchSize: 16, Seed: 5}), mnistLike(16, 3), 3)
+	for _, cfg := range []gan.Config{
+		{BatchSize: 16, Seed: 5, Loss: losses.WGANGP{}},
+		{BatchSize: 16, Seed: 6, Penalty: gan.R1{Gamma: 10}},
+	} {
+		gens, discs := mbdMLPNets(t)
+		cfg.Device = "host"
+		_, err := gan.NewTrainer(gens[0], discs[0], cfg)
+		require.ErrorIs(t, err, gpu.ErrUnsupported)
+		require.ErrorContains(t, err, "sliceIncrOp")
 	}
 }
