@@ -21,9 +21,11 @@ import (
 // j = i (whose term is exp(0) = 1). It is one op where the composite
 // Gorgonia graph (a broadcast subtraction over an n×n×B·C tensor, Abs,
 // Sum, Neg, Exp, Sum) makes six passes over n²·B·C values: this one takes
-// O(n²·B·C) time with no n²·B·C buffer, each output row computed by one
-// goroutine (rows spread over GOMAXPROCS), so that the results do not
-// depend on the thread count. The exponentials are computed in float64
+// O(n²·B·C) time with no n²·B·C buffer. The forward op and its gradient
+// compute the closeness of each pair once (n(n+1)/2·B exponentials, into
+// a pooled n×n×B scratch buffer), then each output row in one goroutine
+// (rows spread over GOMAXPROCS); no value depends on the thread count.
+// The exponentials are computed in float64 (stored in the element type)
 // and the sums over j accumulated in float64, for float32 and float64.
 //
 // Its gradient with respect to m, for an upstream gradient g of shape
@@ -253,75 +255,136 @@ func (op mbdOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error
 	return out, nil
 }
 
-// mbdRun computes one of the ops for inputs of validated sizes into out,
-// one output row per loop iteration, rows spread over goroutines. A row's
-// value depends only on the inputs (its sums run over j in ascending
-// order in float64), never on the split.
+// mbdRun computes one of the ops for inputs of validated sizes into out.
+// Every value is independent of how rows are split among goroutines: a
+// pair's closeness is computed once, by one goroutine, with the same
+// operations whichever it is, and each output row sums over j in
+// ascending order in float64 in the goroutine that owns the row.
 func mbdRun[T float](kind mbdKind, d mbdDims, in [][]T, out []T) {
 	n, nb, nc := d.n, d.b, d.c
 	bc := nb * nc
 	m := in[0][:n*bc]
-	var g, h []T
+	// At least a few thousand pair-kernels of work per goroutine, so that
+	// tiny batches stay on one.
+	workers := numWorkers(max(1, min(n, n*n*bc/(1<<14))))
 	switch kind {
-	case mbdGrad:
-		g = in[1][:n*nb]
-	case mbdGradG:
+	case mbdForward, mbdGrad:
+		// The closeness e[i, j, b] = e[j, i, b] of every pair, computed
+		// once for i ≤ j (n(n+1)/2·B exponentials instead of n²·B) into an
+		// n×n×B buffer, then summed row by row.
+		e := getBuf[T](n * n * nb)
+		defer putBuf(e)
+		mbdCloseness(m, n, nb, nc, workers, e)
+		if kind == mbdForward {
+			parallelFor(n, workers, func(_, lo, hi int) {
+				acc := make([]float64, nb)
+				for i := lo; i < hi; i++ {
+					clear(acc)
+					for j := range n {
+						row := e[(i*n+j)*nb : (i*n+j+1)*nb]
+						for b, v := range row {
+							acc[b] += float64(v)
+						}
+					}
+					for b, v := range acc {
+						out[i*nb+b] = T(v)
+					}
+				}
+			})
+			return
+		}
+		g := in[1][:n*nb]
+		parallelFor(n, workers, func(_, lo, hi int) {
+			acc, wide := make([]float64, bc), make([]float64, bc)
+			for i := lo; i < hi; i++ {
+				clear(acc)
+				mi, gi := m[i*bc:(i+1)*bc], g[i*nb:(i+1)*nb]
+				for j := range n {
+					mj, gj := m[j*bc:(j+1)*bc], g[j*nb:(j+1)*nb]
+					row := e[(i*n+j)*nb : (i*n+j+1)*nb]
+					// The pair's weights (g[i, b] + g[j, b])·e[i, j, b],
+					// repeated over each kernel's C entries, then one flat
+					// pass over the B·C entries.
+					for b, v := range row {
+						w := (float64(gi[b]) + float64(gj[b])) * float64(v)
+						for k := b * nc; k < (b+1)*nc; k++ {
+							wide[k] = w
+						}
+					}
+					signAxpy(acc, wide, mi, mj)
+				}
+				for k, v := range acc {
+					out[i*bc+k] = T(v)
+				}
+			}
+		})
+		return
+	}
+	// The second-order ops (gradient penalties only): row by row.
+	var g, h []T
+	if kind == mbdGradG {
 		h = in[1][:n*bc]
-	case mbdGradM:
+	} else {
 		g, h = in[1][:n*nb], in[2][:n*bc]
 	}
-	// Rows cost the same; a chunk of rows per worker, at least a few
-	// thousand pair-kernels of work each so that tiny batches stay on one
-	// goroutine.
-	workers := numWorkers(max(1, min(n, n*n*bc/(1<<14))))
 	parallelFor(n, workers, func(_, lo, hi int) {
 		acc := make([]float64, bc)
 		for i := lo; i < hi; i++ {
-			mi := m[i*bc : (i+1)*bc]
+			mi, hi := m[i*bc:(i+1)*bc], h[i*bc:(i+1)*bc]
 			clear(acc)
 			for j := range n {
-				mj := m[j*bc : (j+1)*bc]
+				mj, hj := m[j*bc:(j+1)*bc], h[j*bc:(j+1)*bc]
 				for b := range nb {
 					x, y := mi[b*nc:(b+1)*nc], mj[b*nc:(b+1)*nc]
 					var dist T
+					var u float64
 					for c, v := range x {
 						dist += abs(v - y[c])
+						u += sign(v-y[c]) * (float64(hi[b*nc+c]) - float64(hj[b*nc+c]))
 					}
 					e := math.Exp(-float64(dist))
-					switch kind {
-					case mbdForward:
-						acc[b] += e
-					case mbdGrad:
-						w := (float64(g[i*nb+b]) + float64(g[j*nb+b])) * e
-						a := acc[b*nc : (b+1)*nc]
-						for c, v := range x {
-							a[c] -= w * sign(v-y[c])
-						}
-					case mbdGradG, mbdGradM:
-						hi, hj := h[i*bc+b*nc:i*bc+(b+1)*nc], h[j*bc+b*nc:j*bc+(b+1)*nc]
-						var u float64
-						for c, v := range x {
-							u += sign(v-y[c]) * (float64(hi[c]) - float64(hj[c]))
-						}
-						if kind == mbdGradG {
-							acc[b] -= e * u
-							continue
-						}
-						w := (float64(g[i*nb+b]) + float64(g[j*nb+b])) * e * u
-						a := acc[b*nc : (b+1)*nc]
-						for c, v := range x {
-							a[c] += w * sign(v-y[c])
-						}
+					if kind == mbdGradG {
+						acc[b] -= e * u
+						continue
+					}
+					w := (float64(g[i*nb+b]) + float64(g[j*nb+b])) * e * u
+					a := acc[b*nc : (b+1)*nc]
+					for c, v := range x {
+						a[c] += w * sign(v-y[c])
 					}
 				}
 			}
-			if kind == mbdForward || kind == mbdGradG {
+			if kind == mbdGradG {
 				for b, v := range acc[:nb] {
 					out[i*nb+b] = T(v)
 				}
 			} else {
 				for k, v := range acc {
 					out[i*bc+k] = T(v)
+				}
+			}
+		}
+	})
+}
+
+// mbdCloseness writes e[i, j, b] = e[j, i, b] = exp(−Σ_c |m[i, b, c] −
+// m[j, b, c]|) for every pair into e (n×n×B), computing each pair i ≤ j
+// once. Goroutines take rows i and n−1−i together, so that their shares
+// of pairs are even.
+func mbdCloseness[T float](m []T, n, nb, nc, workers int, e []T) {
+	bc := nb * nc
+	half := (n + 1) / 2
+	parallelFor(half, min(workers, half), func(_, lo, hi int) {
+		for r := lo; r < hi; r++ {
+			rows := []int{r, n - 1 - r}
+			if r == n-1-r {
+				rows = rows[:1] // the middle row of an odd batch
+			}
+			for _, i := range rows {
+				mi := m[i*bc : (i+1)*bc]
+				for j := i; j < n; j++ {
+					mj := m[j*bc : (j+1)*bc]
+					pairCloseness(mi, mj, nc, e[(i*n+j)*nb:(i*n+j+1)*nb], e[(j*n+i)*nb:(j*n+i+1)*nb])
 				}
 			}
 		}
@@ -336,14 +399,91 @@ func abs[T float](x T) T {
 	return x
 }
 
+// pairCloseness writes exp(−Σ_c |x[b, c] − y[b, c]|) for every kernel b
+// into ij[b] and ji[b] (x and y are [B, C] rows; the distance summed over
+// c ascending in the element type), per type, with a branch-free |·|.
+func pairCloseness[T float](x, y []T, nc int, ij, ji []T) {
+	switch x := any(x).(type) {
+	case []float32:
+		pairCloseness32(x, any(y).([]float32), nc, any(ij).([]float32), any(ji).([]float32))
+	case []float64:
+		pairCloseness64(x, any(y).([]float64), nc, any(ij).([]float64), any(ji).([]float64))
+	}
+}
+
+func pairCloseness32(x, y []float32, nc int, ij, ji []float32) {
+	ji = ji[:len(ij)]
+	for b := range ij {
+		xb, yb := x[b*nc:(b+1)*nc], y[b*nc:(b+1)*nc]
+		yb = yb[:len(xb)]
+		var d float32
+		for c, v := range xb {
+			d += math.Float32frombits(math.Float32bits(v-yb[c]) &^ (1 << 31))
+		}
+		v := float32(math.Exp(-float64(d)))
+		ij[b], ji[b] = v, v
+	}
+}
+
+func pairCloseness64(x, y []float64, nc int, ij, ji []float64) {
+	ji = ji[:len(ij)]
+	for b := range ij {
+		xb, yb := x[b*nc:(b+1)*nc], y[b*nc:(b+1)*nc]
+		yb = yb[:len(xb)]
+		var d float64
+		for c, v := range xb {
+			d += math.Abs(v - yb[c])
+		}
+		v := math.Exp(-d)
+		ij[b], ji[b] = v, v
+	}
+}
+
+// signs are the values of sign, by signIndex.
+var signs = [3]float64{-1, 0, 1}
+
 // sign is −1, 0 or 1 as a float64; NaN gives 0 (a NaN input still
 // propagates, through the exponential of the distance).
-func sign[T float](x T) float64 {
-	switch {
-	case x > 0:
-		return 1
-	case x < 0:
-		return -1
+func sign[T float](x T) float64 { return signs[signIndex(x)] }
+
+// signIndex is 0, 1 or 2 for x < 0, x = 0 (or NaN), x > 0, without a
+// branch: the signs of differences between samples are unpredictable, and
+// a mispredicted branch per term cost more than the rest of the gradient.
+func signIndex[T float](x T) int { return 1 + b2i(x > 0) - b2i(x < 0) }
+
+// b2i is 1 for true, 0 for false (a SETcc, no branch).
+func b2i(b bool) int {
+	var i int
+	if b {
+		i = 1
 	}
-	return 0
+	return i
+}
+
+// signAxpy does acc[k] −= w[k]·sign(x[k] − y[k]) for every k of x: the
+// inner loop of the gradient, written per type so that it compiles to a
+// tight loop without branches.
+func signAxpy[T float](acc, w []float64, x, y []T) {
+	switch x := any(x).(type) {
+	case []float32:
+		signAxpy32(acc, w, x, any(y).([]float32))
+	case []float64:
+		signAxpy64(acc, w, x, any(y).([]float64))
+	}
+}
+
+func signAxpy32(acc, w []float64, x, y []float32) {
+	y, w, acc = y[:len(x)], w[:len(x)], acc[:len(x)]
+	for k, v := range x {
+		d := v - y[k]
+		acc[k] -= w[k] * signs[1+b2i(d > 0)-b2i(d < 0)]
+	}
+}
+
+func signAxpy64(acc, w []float64, x, y []float64) {
+	y, w, acc = y[:len(x)], w[:len(x)], acc[:len(x)]
+	for k, v := range x {
+		d := v - y[k]
+		acc[k] -= w[k] * signs[1+b2i(d > 0)-b2i(d < 0)]
+	}
 }
