@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"hash"
 	"math"
+	"sync"
 
 	"github.com/chewxy/hm"
 	G "gorgonia.org/gorgonia"
@@ -25,6 +26,9 @@ import (
 // compute the closeness of each pair once (n(n+1)/2·B exponentials, into
 // a pooled n×n×B scratch buffer), then each output row in one goroutine
 // (rows spread over GOMAXPROCS); no value depends on the thread count.
+// The gradient node reuses the closeness its forward node computed when
+// its m is the same bit for bit (a training step), and computes it
+// otherwise.
 // The exponentials are computed in float64 (stored in the element type)
 // and the sums over j accumulated in float64, for float32 and float64.
 //
@@ -46,7 +50,7 @@ func MinibatchKernels(m *G.Node, kernels int) (*G.Node, error) {
 	if err := checkDtype(m.Dtype()); err != nil {
 		return nil, fmt.Errorf("ops: MinibatchKernels: %w", err)
 	}
-	op := mbdOp{kind: mbdForward, kernels: kernels}
+	op := mbdOp{kind: mbdForward, kernels: kernels, pairs: new(mbdPairs)}
 	if _, _, err := op.resolve([]tensor.Shape{m.Shape()}); err != nil {
 		return nil, err
 	}
@@ -80,6 +84,58 @@ type mbdOp struct {
 	kind    mbdKind
 	kernels int       // B
 	cache   *outCache // set by apply; not part of the op's identity
+	// pairs is shared by a forward node and the gradient node its SymDiff
+	// builds: the closeness of every pair that the forward op computed,
+	// which the gradient reuses when its m is the forward's m bit for bit
+	// (as in a training step); nil: always compute. Not part of the op's
+	// identity.
+	pairs *mbdPairs
+}
+
+// mbdPairs is the closeness buffer a forward node hands to its gradient:
+// e (n×n×B) computed from m, of which it keeps a copy to check against.
+type mbdPairs struct {
+	mu   sync.Mutex
+	m, e any // []float32 or []float64
+}
+
+// reuse returns the cached closeness if it was computed from values equal
+// to m bit for bit (a NaN never matches), else nil.
+func mbdReuse[T float](p *mbdPairs, m []T) []T {
+	if p == nil {
+		return nil
+	}
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cm, ok := p.m.([]T)
+	if !ok || len(cm) != len(m) {
+		return nil
+	}
+	for i, v := range m {
+		if v != cm[i] {
+			return nil
+		}
+	}
+	e, _ := p.e.([]T)
+	return e
+}
+
+// store makes e, computed from m, the cached closeness; e and the copy of
+// m are the cache's own buffers, reused when the sizes stay.
+func mbdStore[T float](p *mbdPairs, m []T, e []T) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	cm, _ := p.m.([]T)
+	ce, _ := p.e.([]T)
+	if len(cm) != len(m) {
+		cm = make([]T, len(m))
+	}
+	if len(ce) != len(e) {
+		ce = make([]T, len(e))
+	}
+	copy(cm, m)
+	copy(ce, e)
+	p.m, p.e = cm, ce
 }
 
 var (
@@ -187,7 +243,7 @@ func (op mbdOp) SymDiff(inputs G.Nodes, _, grad *G.Node) (G.Nodes, error) {
 	}
 	switch op.kind {
 	case mbdForward:
-		dm, err := mk(mbdGrad, inputs[0], grad)
+		dm, err := apply(mbdOp{kind: mbdGrad, kernels: op.kernels, pairs: op.pairs}, inputs[0], grad)
 		if err != nil {
 			return nil, err
 		}
@@ -248,9 +304,9 @@ func (op mbdOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error
 	}
 	switch dt {
 	case tensor.Float32:
-		mbdRun(op.kind, d, bnData[float32](in), out.Data().([]float32))
+		mbdRun(op.kind, op.pairs, d, bnData[float32](in), out.Data().([]float32))
 	case tensor.Float64:
-		mbdRun(op.kind, d, bnData[float64](in), out.Data().([]float64))
+		mbdRun(op.kind, op.pairs, d, bnData[float64](in), out.Data().([]float64))
 	}
 	return out, nil
 }
@@ -260,7 +316,7 @@ func (op mbdOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error
 // pair's closeness is computed once, by one goroutine, with the same
 // operations whichever it is, and each output row sums over j in
 // ascending order in float64 in the goroutine that owns the row.
-func mbdRun[T float](kind mbdKind, d mbdDims, in [][]T, out []T) {
+func mbdRun[T float](kind mbdKind, pairs *mbdPairs, d mbdDims, in [][]T, out []T) {
 	n, nb, nc := d.n, d.b, d.c
 	bc := nb * nc
 	m := in[0][:n*bc]
@@ -272,9 +328,21 @@ func mbdRun[T float](kind mbdKind, d mbdDims, in [][]T, out []T) {
 		// The closeness e[i, j, b] = e[j, i, b] of every pair, computed
 		// once for i ≤ j (n(n+1)/2·B exponentials instead of n²·B) into an
 		// n×n×B buffer, then summed row by row.
-		e := getBuf[T](n * n * nb)
-		defer putBuf(e)
-		mbdCloseness(m, n, nb, nc, workers, e)
+		// The gradient reuses its forward node's buffer when m is the
+		// same; the forward node stores a copy for it (a memory copy of
+		// n²·B values against n(n+1)/2·B exponentials).
+		var e []T
+		if kind == mbdGrad {
+			e = mbdReuse(pairs, m)
+		}
+		if e == nil {
+			e = getBuf[T](n * n * nb)
+			defer putBuf(e)
+			mbdCloseness(m, n, nb, nc, workers, e)
+			if kind == mbdForward && pairs != nil {
+				mbdStore(pairs, m, e)
+			}
+		}
 		if kind == mbdForward {
 			parallelFor(n, workers, func(_, lo, hi int) {
 				acc := make([]float64, nb)

@@ -361,3 +361,58 @@ func TestMinibatchKernelsErrors(t *testing.T) {
 	_, err = mbdOp{kind: mbdGrad, kernels: 2}.UsePreallocDo(x, x, denseOf(tensor.Float64, tensor.Shape{2, 2}, []float64{1, 1, 1, 1}))
 	require.ErrorContains(t, err, "aliases")
 }
+
+// TestMinibatchKernelsReusedCloseness: the gradient node reuses the
+// closeness its forward node computed when m is the same, with the same
+// bits as computing it afresh, and recomputes when m has changed (or is
+// NaN somewhere: NaN never matches).
+func TestMinibatchKernelsReusedCloseness(t *testing.T) {
+	const n, nb, nc = 6, 3, 4
+	rng := rand.New(rand.NewPCG(31, 32))
+	for _, dt := range []tensor.Dtype{tensor.Float32, tensor.Float64} {
+		pairs := new(mbdPairs)
+		fwd := mbdOp{kind: mbdForward, kernels: nb, pairs: pairs}
+		grad := mbdOp{kind: mbdGrad, kernels: nb, pairs: pairs}
+		sh := mbdShapes(mbdGrad, n, nb, nc)
+		for round := range 3 {
+			m, g, _ := mbdInputs(rng, n, nb, nc)
+			if round == 2 {
+				m[5] = math.NaN()
+			}
+			mv := denseOf(dt, sh[0], m)
+			_, err := fwd.Do(mv)
+			require.NoError(t, err)
+			if round == 1 { // m changes after the forward pass: no reuse
+				m[3] += 0.25
+				mv = denseOf(dt, sh[0], m)
+			}
+			// Reused in round 0 only: m changed in round 1, m has a NaN in 2.
+			require.Equal(t, round == 0, mbdReuseOf(dt, pairs, mv) != nil, "%v round %d: reuse", dt, round)
+			got, err := grad.Do(mv, denseOf(dt, sh[1], g))
+			require.NoError(t, err)
+			want := mbdDo(t, dt, mbdGrad, nb, sh, m, g) // no cache
+			gotF := mbdF64(got)
+			for i := range want {
+				if math.IsNaN(want[i]) {
+					require.True(t, math.IsNaN(gotF[i]), "%v round %d element %d", dt, round, i)
+					continue
+				}
+				require.Equal(t, want[i], gotF[i], "%v round %d element %d", dt, round, i)
+			}
+		}
+	}
+}
+
+// mbdReuseOf is mbdReuse for a tensor of dtype dt (nil if no reuse).
+func mbdReuseOf(dt tensor.Dtype, p *mbdPairs, m *tensor.Dense) any {
+	if dt == tensor.Float32 {
+		if e := mbdReuse(p, m.Data().([]float32)); e != nil {
+			return e
+		}
+		return nil
+	}
+	if e := mbdReuse(p, m.Data().([]float64)); e != nil {
+		return e
+	}
+	return nil
+}
