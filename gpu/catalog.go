@@ -123,6 +123,26 @@ const (
 	// KCheckFinite: P[0] flags, P[1] x; I[0] n, I[1] slot. If any x[i] is
 	// NaN or ±Inf, flags[slot] = 1 (flags are cleared by the caller).
 	KCheckFinite
+	// KMBD: P[0] o, P[1] m; I[0] n (= N·B), I[1] N, I[2] B, I[3] C. m is
+	// [N, B, C], o is [N, B]: o[i, b] = Σ_j e(i, j, b) with
+	// e = exp(−Σ_c |m[i, b, c] − m[j, b, c]|) (ops.MinibatchKernels). Every
+	// kernel of this family sums over j = 0 … N−1 in order in float64, the
+	// L1 distance over c in order in float32; e is the kernels' own
+	// float32 exponential (gg_exp, ≤ 1.5 ulps), the per-pair products are
+	// float32; sign(x) is −1, 0 or 1, and 0 for NaN.
+	KMBD
+	// KMBDGrad: P[0] dm, P[1] m, P[2] g; I[0] n (= N·B·C), I[1] N, I[2] B,
+	// I[3] C. dm[i, b, c] = −Σ_j ((g[i, b] + g[j, b])·e)·sign(m[i, b, c] −
+	// m[j, b, c]).
+	KMBDGrad
+	// KMBDGradG: P[0] dg, P[1] m, P[2] h; I[0] n (= N·B), I[1] N, I[2] B,
+	// I[3] C. dg[i, b] = −Σ_j e·u with u = Σ_c sign(m[i, b, c] −
+	// m[j, b, c])·(h[i, b, c] − h[j, b, c]).
+	KMBDGradG
+	// KMBDGradM: P[0] dm, P[1] m, P[2] g, P[3] h; I[0] n (= N·B·C), I[1] N,
+	// I[2] B, I[3] C. dm[i, b, c] = Σ_j (((g[i, b] + g[j, b])·e)·u)·
+	// sign(m[i, b, c] − m[j, b, c]).
+	KMBDGradM
 
 	numKernels
 )
@@ -240,6 +260,10 @@ var kernelInfo = [numKernels]KernelInfo{
 	KSGD:           {"gg_sgd", 3, 2, 2, false},
 	KRMSProp:       {"gg_rmsprop", 3, 1, 3, false},
 	KCheckFinite:   {"gg_check_finite", 2, 2, 0, false},
+	KMBD:           {"gg_mbd", 2, 4, 0, false},
+	KMBDGrad:       {"gg_mbd_grad", 3, 4, 0, false},
+	KMBDGradG:      {"gg_mbd_grad_g", 3, 4, 0, false},
+	KMBDGradM:      {"gg_mbd_grad_m", 4, 4, 0, false},
 }
 
 // Info returns k's description.

@@ -673,6 +673,14 @@ func (c *compiler) gogan(n *G.Node, info ops.OpInfo, ins []*G.Node) error {
 		c.convGradInput(n, info.Conv, v(0), v(1))
 	case ops.KindConvTransposeGradKernel:
 		c.convGradKernel(n, info.Conv, v(0), v(1))
+	case ops.KindMinibatch, ops.KindMinibatchGrad, ops.KindMinibatchGradG, ops.KindMinibatchGradM:
+		k := map[ops.OpKind]Kernel{ops.KindMinibatch: KMBD, ops.KindMinibatchGrad: KMBDGrad,
+			ops.KindMinibatchGradG: KMBDGradG, ops.KindMinibatchGradM: KMBDGradM}[info.Kind]
+		ptrs := []vref{c.newValue(n)}
+		for i := range ins {
+			ptrs = append(ptrs, v(i))
+		}
+		c.emit(n, k, ptrs, []int{size, info.N, info.Kernels, info.KernelDim}, nil)
 	default:
 		return c.unsupported(n, "op kind %d", info.Kind)
 	}

@@ -183,6 +183,17 @@ func cuKernelCases() []cuCase {
 	finite := func(rng *rand.Rand) float32 { return float32(rng.NormFloat64()) }
 	add(cuCase{name: "finite", k: KCheckFinite, bufs: []cuBuf{{n: 4, gen: zero}, {n: n, gen: finite}}, I: []int32{n, 2}})
 	add(cuCase{name: "with NaN/Inf", k: KCheckFinite, bufs: []cuBuf{{n: 4, gen: zero}, {n: n}}, I: []int32{n, 1}})
+	// Minibatch discrimination: N samples of B kernels of dimension C,
+	// sizes off the block multiples (N·B·C = 1001 > 256).
+	for _, d := range [][3]int{{7, 11, 13}, {1, 3, 2}, {40, 5, 5}} {
+		N, B, C := d[0], d[1], d[2]
+		nm, ng := N*B*C, N*B
+		name := fmt.Sprintf("N=%d B=%d C=%d", N, B, C)
+		add(cuCase{name: name, k: KMBD, bufs: bufs(ng, nm), I: []int32{int32(ng), int32(N), int32(B), int32(C)}})
+		add(cuCase{name: name, k: KMBDGrad, bufs: bufs(nm, nm, ng), I: []int32{int32(nm), int32(N), int32(B), int32(C)}})
+		add(cuCase{name: name, k: KMBDGradG, bufs: bufs(ng, nm, nm), I: []int32{int32(ng), int32(N), int32(B), int32(C)}})
+		add(cuCase{name: name, k: KMBDGradM, bufs: bufs(nm, nm, ng, nm), I: []int32{int32(nm), int32(N), int32(B), int32(C)}})
+	}
 	return cs
 }
 

@@ -24,7 +24,10 @@
 //     transposed-convolution ops that Conv2d and ConvTranspose2d and their
 //     gradients are made of, each as im2col (KColGather) or col2im
 //     (KColScatter) around one matrix product over the whole batch, the
-//     same algorithm as the CPU path;
+//     same algorithm as the CPU path; minibatch discrimination's
+//     statistic (ops.MinibatchKernels), its gradient and that gradient's
+//     two second-order ops (KMBD, KMBDGrad, KMBDGradG, KMBDGradM: one
+//     thread per output, the sum over the batch in float64);
 //   - Gorgonia's Read statements compile to nothing: the caller reads
 //     values through Program.Value and Program.Read.
 //

@@ -101,6 +101,10 @@ var hostKernels = [numKernels]func(a *hostArgs) error{
 	KSGD:           hkSGD,
 	KRMSProp:       hkRMSProp,
 	KCheckFinite:   hkCheckFinite,
+	KMBD:           hkMBD,
+	KMBDGrad:       hkMBDGrad,
+	KMBDGradG:      hkMBDGradG,
+	KMBDGradM:      hkMBDGradM,
 }
 
 // elementwise checks n = I[0] ≥ 0 and that P[js] have n elements.

@@ -4,8 +4,8 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/gogan/gogan/ops"
 	G "gorgonia.org/gorgonia"
-	"gorgonia.org/tensor"
 )
 
 // MinibatchDiscrimination is the minibatch discrimination layer of
@@ -69,12 +69,15 @@ func (m *MinibatchDiscrimination) OutFeatures() int { return m.InFeatures + m.Nu
 // [n, InFeatures] and returns concat(f, o) of shape [n, InFeatures +
 // NumKernels]. f must have the dtype of the layer's parameters.
 //
-// It is built from Gorgonia's own differentiable ops (a matrix product, a
-// broadcast subtraction over the pair dimension, Abs, Sum, Neg, Exp and
-// Concat), so it works with G.Grad and the tape machine. It materialises
-// the n×n×B·C tensor of pairwise differences (a few million values for a
-// batch of 64 and 100 kernels of dimension 5), which is fine for the batch
-// sizes GANs train with.
+// M = f·T is one matrix product and the statistic o one op,
+// ops.MinibatchKernels, which computes the pairwise L1 distances, their
+// exponentials and the sums over the batch row by row in O(n²·B·C) time
+// without materialising the n×n×B·C tensor of pairwise differences (the
+// composite Gorgonia graph it replaces, a broadcast subtraction, Abs,
+// Sum, Neg, Exp and Sum, made an iteration of examples/modes' minibatch
+// variant ~17× slower than the plain GAN's). It works with G.Grad and the
+// tape machine, and its gradient is differentiable once more (gradient
+// penalties on a discriminator with this layer).
 func (m *MinibatchDiscrimination) Apply(b *Builder, f *G.Node) (*G.Node, error) {
 	wrap := func(err error) error {
 		return fmt.Errorf("nn: minibatch discrimination %s: %w", m.T.Name, err)
@@ -92,59 +95,15 @@ func (m *MinibatchDiscrimination) Apply(b *Builder, f *G.Node) (*G.Node, error) 
 	if f.Dtype() != m.T.Value.Dtype() {
 		return nil, wrap(fmt.Errorf("input dtype %v, the layer %v", f.Dtype(), m.T.Value.Dtype()))
 	}
-	n, nb, nc := shape[0], m.NumKernels, m.KernelDim
-	bc := nb * nc
+	nb := m.NumKernels
 
 	mat, err := G.Mul(f, b.Node(m.T)) // [n, B·C]
 	if err != nil {
 		return nil, wrap(err)
 	}
-	left, err := G.Reshape(mat, tensor.Shape{n, 1, bc})
+	o, err := ops.MinibatchKernels(mat, nb) // [n, B]
 	if err != nil {
 		return nil, wrap(err)
-	}
-	right, err := G.Reshape(mat, tensor.Shape{1, n, bc})
-	if err != nil {
-		return nil, wrap(err)
-	}
-	// diff[i, j, :] = M_i − M_j
-	diff, err := G.BroadcastSub(left, right, []byte{1}, []byte{0})
-	if err != nil {
-		return nil, wrap(err)
-	}
-	abs, err := G.Abs(diff)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	abs, err = G.Reshape(abs, tensor.Shape{n * n * nb, nc})
-	if err != nil {
-		return nil, wrap(err)
-	}
-	dist, err := G.Sum(abs, 1) // [n·n·B], the L1 distances
-	if err != nil {
-		return nil, wrap(err)
-	}
-	neg, err := G.Neg(dist)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	closeness, err := G.Exp(neg)
-	if err != nil {
-		return nil, wrap(err)
-	}
-	closeness, err = G.Reshape(closeness, tensor.Shape{n, n, nb})
-	if err != nil {
-		return nil, wrap(err)
-	}
-	o, err := G.Sum(closeness, 1) // [n, B]
-	if err != nil {
-		return nil, wrap(err)
-	}
-	if !o.Shape().Eq(tensor.Shape{n, nb}) {
-		// Gorgonia may squeeze size-1 axes of a reduction (n = 1 or B = 1).
-		if o, err = G.Reshape(o, tensor.Shape{1, nb}); err != nil {
-			return nil, wrap(err)
-		}
 	}
 	out, err := G.Concat(1, f, o)
 	if err != nil {

@@ -30,6 +30,10 @@ const (
 	KindConvTranspose                             // inputs x, w; Conv
 	KindConvTransposeGradInput                    // inputs dy, w; Conv
 	KindConvTransposeGradKernel                   // inputs x, dy; Conv
+	KindMinibatch                                 // input m; N, Kernels, KernelDim
+	KindMinibatchGrad                             // inputs m, g; N, Kernels, KernelDim
+	KindMinibatchGradG                            // inputs m, h; N, Kernels, KernelDim
+	KindMinibatchGradM                            // inputs m, g, h; N, Kernels, KernelDim
 )
 
 // ConvGeometry is the resolved geometry of a transposed convolution:
@@ -54,6 +58,10 @@ type OpInfo struct {
 	// batch norm ops work on (Inner is 1 for rank-2 inputs); N is the
 	// batch size.
 	N, C, Inner int
+	// Kernels (B) and KernelDim (C) are the sizes of the minibatch
+	// discrimination kinds (MinibatchKernels and its gradients): m is
+	// [N, Kernels·KernelDim], g [N, Kernels].
+	Kernels, KernelDim int
 }
 
 // Describe returns what op computes for inputs of the given shapes, and
@@ -137,6 +145,13 @@ func Describe(op G.Op, inputs []tensor.Shape) (OpInfo, bool, error) {
 			return fail(err)
 		}
 		return OpInfo{Kind: KindConvTransposeGradKernel, Conv: exportGeom(g)}, true, nil
+	case mbdOp:
+		d, _, err := o.resolve(inputs)
+		if err != nil {
+			return fail(err)
+		}
+		kinds := [...]OpKind{KindMinibatch, KindMinibatchGrad, KindMinibatchGradG, KindMinibatchGradM}
+		return OpInfo{Kind: kinds[o.kind], N: d.n, Kernels: d.b, KernelDim: d.c}, true, nil
 	}
 	return OpInfo{}, false, nil
 }

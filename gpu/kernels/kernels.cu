@@ -615,3 +615,91 @@ extern "C" __global__ void gg_check_finite(Params P) {
 			flags[slot] = 1.0f; // every writer stores the same value
 	}
 }
+
+// ---------------------------------------------------------------------------
+// Minibatch discrimination (ops.MinibatchKernels and its gradients): m is
+// [N, B, C]; g is [N, B]; h is [N, B, C]. One thread per output element,
+// the sum over the batch j = 0, 1, ..., N−1 in that order, in double; the
+// L1 distance over c ascending in float, e = gg_exp(−d) (no libdevice, no
+// ex2.approx), the per-pair products in float.
+
+// gg_mbd_dist is Σ_c |m[i, b, c] − m[j, b, c]| in float, c ascending.
+GG_FN float gg_mbd_dist(const float *m, int i, int j, int b, int B, int C) {
+	const float *x = m + ((long long)i * B + b) * C, *y = m + ((long long)j * B + b) * C;
+	float d = 0.0f;
+	for (int c = 0; c < C; c++)
+		d += __builtin_fabsf(x[c] - y[c]);
+	return d;
+}
+
+// gg_sign is −1, 0 or 1 (NaN gives 0).
+GG_FN float gg_sign(float x) { return x > 0.0f ? 1.0f : (x < 0.0f ? -1.0f : 0.0f); }
+
+// gg_mbd_u is Σ_c sign(m[i, b, c] − m[j, b, c])·(h[i, b, c] − h[j, b, c])
+// in float, c ascending.
+GG_FN float gg_mbd_u(const float *m, const float *h, int i, int j, int b, int B, int C) {
+	long long xi = ((long long)i * B + b) * C, xj = ((long long)j * B + b) * C;
+	float u = 0.0f;
+	for (int c = 0; c < C; c++)
+		u += gg_sign(m[xi + c] - m[xj + c]) * (h[xi + c] - h[xj + c]);
+	return u;
+}
+
+extern "C" __global__ void gg_mbd(Params P) {
+	float *o = P.p[0], *m = P.p[1];
+	int N = P.i[1], B = P.i[2], C = P.i[3];
+	GG_LOOP(idx, P.i[0]) {
+		int i = (int)idx / B, b = (int)idx % B;
+		double s = 0.0;
+		for (int j = 0; j < N; j++)
+			s += (double)gg_exp(-gg_mbd_dist(m, i, j, b, B, C));
+		o[idx] = (float)s;
+	}
+}
+
+extern "C" __global__ void gg_mbd_grad(Params P) {
+	float *dm = P.p[0], *m = P.p[1], *g = P.p[2];
+	int N = P.i[1], B = P.i[2], C = P.i[3];
+	GG_LOOP(idx, P.i[0]) {
+		int c = (int)idx % C, b = ((int)idx / C) % B, i = (int)idx / (B * C);
+		float mi = m[idx], gi = g[(long long)i * B + b];
+		double s = 0.0;
+		for (int j = 0; j < N; j++) {
+			float e = gg_exp(-gg_mbd_dist(m, i, j, b, B, C));
+			float w = (gi + g[(long long)j * B + b]) * e;
+			s -= (double)(w * gg_sign(mi - m[((long long)j * B + b) * C + c]));
+		}
+		dm[idx] = (float)s;
+	}
+}
+
+extern "C" __global__ void gg_mbd_grad_g(Params P) {
+	float *dg = P.p[0], *m = P.p[1], *h = P.p[2];
+	int N = P.i[1], B = P.i[2], C = P.i[3];
+	GG_LOOP(idx, P.i[0]) {
+		int i = (int)idx / B, b = (int)idx % B;
+		double s = 0.0;
+		for (int j = 0; j < N; j++) {
+			float e = gg_exp(-gg_mbd_dist(m, i, j, b, B, C));
+			s -= (double)(e * gg_mbd_u(m, h, i, j, b, B, C));
+		}
+		dg[idx] = (float)s;
+	}
+}
+
+extern "C" __global__ void gg_mbd_grad_m(Params P) {
+	float *dm = P.p[0], *m = P.p[1], *g = P.p[2], *h = P.p[3];
+	int N = P.i[1], B = P.i[2], C = P.i[3];
+	GG_LOOP(idx, P.i[0]) {
+		int c = (int)idx % C, b = ((int)idx / C) % B, i = (int)idx / (B * C);
+		float mi = m[idx], gi = g[(long long)i * B + b];
+		double s = 0.0;
+		for (int j = 0; j < N; j++) {
+			float e = gg_exp(-gg_mbd_dist(m, i, j, b, B, C));
+			float w = (gi + g[(long long)j * B + b]) * e;
+			w = w * gg_mbd_u(m, h, i, j, b, B, C);
+			s += (double)(w * gg_sign(mi - m[((long long)j * B + b) * C + c]));
+		}
+		dm[idx] = (float)s;
+	}
+}

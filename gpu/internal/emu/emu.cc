@@ -44,7 +44,8 @@ const Entry kernels[] = {
     GG_K(gg_col_gather),   GG_K(gg_col_scatter),  GG_K(gg_sum_outer),       GG_K(gg_sum_mid),
     GG_K(gg_bn_mean),      GG_K(gg_bn_var),       GG_K(gg_bn_forward),      GG_K(gg_bn_grad_sums),
     GG_K(gg_bn_grad_input), GG_K(gg_bn_running),  GG_K(gg_adam),            GG_K(gg_sgd),
-    GG_K(gg_rmsprop),      GG_K(gg_check_finite),
+    GG_K(gg_rmsprop),      GG_K(gg_check_finite), GG_K(gg_mbd),             GG_K(gg_mbd_grad),
+    GG_K(gg_mbd_grad_g),   GG_K(gg_mbd_grad_m),
 };
 #undef GG_K
 

@@ -2,4 +2,4 @@
 // The hash of gpu/kernels/kernels.cu, device.h and host.h when kernels.ptx
 // was last generated; emu.cc compiles it in, and the emulator's tests check
 // it against the sources on disk.
-#define GG_SOURCES_SHA256 "b4b7c8aaa7ff8bbdea85148c7f0945403f846c5fa9359e21edc506cc76cba733"
+#define GG_SOURCES_SHA256 "2e9811769bbe5ba8373aa98e21379c33428e7c8a92deccaa69b4de2e76971649"
