@@ -327,24 +327,9 @@ func (op bnOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(ni
 // contiguous *tensor.Dense of the output's shape and dtype (it is
 // overwritten entirely), or into a new tensor if prealloc is nil.
 func (op bnOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("ops: %v: expected %d inputs, got %d", op, op.Arity(), len(vals))
-	}
-	in := make([]*tensor.Dense, len(vals))
-	shapes := make([]tensor.Shape, len(vals))
-	for i, v := range vals {
-		d, err := denseInput(v, i)
-		if err != nil {
-			return nil, fmt.Errorf("ops: %v: %w", op, err)
-		}
-		if i > 0 && d.Dtype() != in[0].Dtype() {
-			return nil, fmt.Errorf("ops: %v: dtype mismatch: input 0 is %v, input %d %v", op, in[0].Dtype(), i, d.Dtype())
-		}
-		in[i], shapes[i] = d, d.Shape()
-	}
-	dt := in[0].Dtype()
-	if err := checkDtype(dt); err != nil {
-		return nil, fmt.Errorf("ops: %v: %w", op, err)
+	in, shapes, dt, err := denseInputs(op, vals)
+	if err != nil {
+		return nil, err
 	}
 	d, outShape, err := op.resolve(shapes)
 	if err != nil {

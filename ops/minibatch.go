@@ -270,24 +270,9 @@ func (op mbdOp) Do(vals ...G.Value) (G.Value, error) { return op.UsePreallocDo(n
 // no input (it is overwritten entirely), or into the node's cached
 // output if prealloc is nil.
 func (op mbdOp) UsePreallocDo(prealloc G.Value, vals ...G.Value) (G.Value, error) {
-	if len(vals) != op.Arity() {
-		return nil, fmt.Errorf("ops: %v: expected %d inputs, got %d", op, op.Arity(), len(vals))
-	}
-	in := make([]*tensor.Dense, len(vals))
-	shapes := make([]tensor.Shape, len(vals))
-	for i, v := range vals {
-		d, err := denseInput(v, i)
-		if err != nil {
-			return nil, fmt.Errorf("ops: %v: %w", op, err)
-		}
-		if i > 0 && d.Dtype() != in[0].Dtype() {
-			return nil, fmt.Errorf("ops: %v: dtype mismatch: input 0 is %v, input %d %v", op, in[0].Dtype(), i, d.Dtype())
-		}
-		in[i], shapes[i] = d, d.Shape()
-	}
-	dt := in[0].Dtype()
-	if err := checkDtype(dt); err != nil {
-		return nil, fmt.Errorf("ops: %v: %w", op, err)
+	in, shapes, dt, err := denseInputs(op, vals)
+	if err != nil {
+		return nil, err
 	}
 	d, outShape, err := op.resolve(shapes)
 	if err != nil {

@@ -218,3 +218,28 @@ func outputFor(op G.Op, c *outCache, prealloc G.Value, dt tensor.Dtype, shape te
 	}
 	return p, nil
 }
+
+// denseInputs checks an op's inputs: Arity of them, each a *tensor.Dense,
+// all of one supported dtype; it returns them, their shapes and the dtype.
+func denseInputs(op G.Op, vals []G.Value) ([]*tensor.Dense, []tensor.Shape, tensor.Dtype, error) {
+	if len(vals) != op.Arity() {
+		return nil, nil, tensor.Dtype{}, fmt.Errorf("ops: %v: expected %d inputs, got %d", op, op.Arity(), len(vals))
+	}
+	in := make([]*tensor.Dense, len(vals))
+	shapes := make([]tensor.Shape, len(vals))
+	for i, v := range vals {
+		d, err := denseInput(v, i)
+		if err != nil {
+			return nil, nil, tensor.Dtype{}, fmt.Errorf("ops: %v: %w", op, err)
+		}
+		if i > 0 && d.Dtype() != in[0].Dtype() {
+			return nil, nil, tensor.Dtype{}, fmt.Errorf("ops: %v: dtype mismatch: input 0 is %v, input %d %v", op, in[0].Dtype(), i, d.Dtype())
+		}
+		in[i], shapes[i] = d, d.Shape()
+	}
+	dt := in[0].Dtype()
+	if err := checkDtype(dt); err != nil {
+		return nil, nil, tensor.Dtype{}, fmt.Errorf("ops: %v: %w", op, err)
+	}
+	return in, shapes, dt, nil
+}
