@@ -16,7 +16,11 @@
 // Variants: plain (the non-saturating GAN), pacgan2/3/4 (D judges 2, 3 or
 // 4 samples packed together, 100 packs per batch as in PacGAN's code),
 // minibatch (D with minibatch discrimination before its output layer,
-// Salimans et al. 2016: 100 kernels of dimension 5), losing (each step
+// Salimans et al. 2016: 100 kernels of dimension 5, the paper's formula
+// with T learned as it is), minibatch-wn (the same layer as the authors'
+// code builds it: T weight-normalised, a bias per kernel, both initialised
+// from the features of a real batch so that the statistics start centred
+// and the nearest neighbour at L1 distance 2), losing (each step
 // only the losing network is updated: gan.BalanceLosing, margin 0), 2x2
 // (two generators against two discriminators, uniform adversary
 // weights). Every variant gets the same networks, optimizer, steps and
@@ -98,7 +102,7 @@ type options struct {
 
 var (
 	allData     = []string{"ring", "grid"}
-	allVariants = []string{"plain", "pacgan2", "pacgan3", "pacgan4", "minibatch", "losing", "2x2"}
+	allVariants = []string{"plain", "pacgan2", "pacgan3", "pacgan4", "minibatch", "minibatch-wn", "losing", "2x2"}
 	// moreVariants are accepted by -variants but not run by default.
 	moreVariants = []string{"wgan-gp"}
 )

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"math/rand/v2"
 
+	"github.com/gogan/gogan/data"
 	"github.com/gogan/gogan/gan"
 	"github.com/gogan/gogan/models"
 	"github.com/gogan/gogan/nn"
@@ -49,10 +50,23 @@ type maxoutDiscriminator struct {
 	w, b   *nn.Param
 }
 
+// mbdForm selects the minibatch discrimination layer.
+type mbdForm int
+
+const (
+	// mbdPaper is the paper's formula, T learned as it is
+	// (nn.NewMinibatchDiscrimination).
+	mbdPaper mbdForm = iota
+	// mbdCode is the layer of Salimans et al.'s code: T weight-normalised,
+	// a bias per kernel, initialised from a real batch
+	// (nn.NewMinibatchDiscriminationWeightNorm, InitFromFeatures).
+	mbdCode
+)
+
 // newDiscriminator returns PacGAN's discriminator for packs of pack 2-D
 // points, with mbdKernels minibatch discrimination kernels of dimension
-// mbdDim (none when 0).
-func newDiscriminator(pack, mbdKernels, mbdDim int, seed uint64) (*maxoutDiscriminator, error) {
+// mbdDim (none when 0) in the given form.
+func newDiscriminator(pack, mbdKernels, mbdDim int, form mbdForm, seed uint64) (*maxoutDiscriminator, error) {
 	ps, err := nn.NewParams(tensor.Float32)
 	if err != nil {
 		return nil, err
@@ -69,7 +83,11 @@ func newDiscriminator(pack, mbdKernels, mbdDim int, seed uint64) (*maxoutDiscrim
 		in = discHidden
 	}
 	if mbdKernels > 0 {
-		if d.mbd, err = nn.NewMinibatchDiscrimination(ps, "minibatch", in, mbdKernels, mbdDim, rng); err != nil {
+		newLayer := nn.NewMinibatchDiscrimination
+		if form == mbdCode {
+			newLayer = nn.NewMinibatchDiscriminationWeightNorm
+		}
+		if d.mbd, err = newLayer(ps, "minibatch", in, mbdKernels, mbdDim, rng); err != nil {
 			return nil, err
 		}
 		in = d.mbd.OutFeatures()
@@ -113,4 +131,42 @@ func (d *maxoutDiscriminator) Discriminate(b *nn.Builder, x *G.Node) (*G.Node, e
 		return nil, fmt.Errorf("maxout discriminator: %w", err)
 	}
 	return x, nil
+}
+
+// initMinibatch is the data-dependent initialisation of the minibatch
+// layer of Salimans et al.'s code: it computes the maxout features of rows
+// real points drawn from mix (a generator of its own, seeded by seed) and
+// passes them to the layer's InitFromFeatures.
+func (d *maxoutDiscriminator) initMinibatch(mix *data.Mixture, rows int, seed uint64) error {
+	if d.mbd == nil {
+		return fmt.Errorf("maxout discriminator: no minibatch layer to initialise")
+	}
+	pts := make([]float32, rows*d.inDim)
+	rng := rand.New(rand.NewPCG(seed, 0x1417))
+	for i := 0; i < len(pts); i += 2 {
+		mix.Draw(rng, pts[i:i+2])
+	}
+	b := nn.NewBuilder(G.NewGraph(), nn.Training)
+	x := b.Input("init-x", tensor.Float32, rows, d.inDim)
+	copy(x.Value().Data().([]float32), pts)
+	h := x
+	var err error
+	for _, l := range d.layers {
+		if h, err = l.Apply(b, h); err != nil {
+			return fmt.Errorf("maxout discriminator: init minibatch layer: %w", err)
+		}
+	}
+	var hv G.Value
+	G.Read(h, &hv)
+	vm := G.NewTapeMachine(b.Graph())
+	defer vm.Close()
+	if err := vm.RunAll(); err != nil {
+		return fmt.Errorf("maxout discriminator: init minibatch layer: %w", err)
+	}
+	raw := hv.Data().([]float32)
+	f := make([]float64, len(raw))
+	for i, v := range raw {
+		f[i] = float64(v)
+	}
+	return d.mbd.InitFromFeatures(f, rows)
 }

@@ -97,15 +97,18 @@ func pack(variant string) int {
 }
 
 // trainer builds the networks and the trainer of a variant.
-func trainer(s settings, variant string, seed uint64) (*gan.Trainer, error) {
+func trainer(s settings, variant string, seed uint64, mix *data.Mixture) (*gan.Trainer, error) {
 	count := 1
 	if variant == "2x2" {
 		count = 2
 	}
 	m := pack(variant)
-	mbd := 0
-	if variant == "minibatch" {
+	mbd, mbdForm := 0, mbdPaper
+	switch variant {
+	case "minibatch":
 		mbd = s.MBDKernels
+	case "minibatch-wn":
+		mbd, mbdForm = s.MBDKernels, mbdCode
 	}
 	var gens []gan.Generator
 	var discs []gan.Discriminator
@@ -115,9 +118,14 @@ func trainer(s settings, variant string, seed uint64) (*gan.Trainer, error) {
 		if err != nil {
 			return nil, err
 		}
-		d, err := newDiscriminator(m, mbd, s.MBDDim, netSeed)
+		d, err := newDiscriminator(m, mbd, s.MBDDim, mbdForm, netSeed)
 		if err != nil {
 			return nil, err
+		}
+		if mbdForm == mbdCode {
+			if err := d.initMinibatch(mix, s.Batch, netSeed); err != nil {
+				return nil, err
+			}
 		}
 		gens, discs = append(gens, g), append(discs, d)
 	}
@@ -156,11 +164,11 @@ func (u *updateCounter) Record(s *training.State, e training.Event) error {
 // scatter set it also plots them there.
 func trainOne(ctx context.Context, s settings, j job, scatter string) (record, error) {
 	seed := uint64(j.Seed)
-	tr, err := trainer(s, j.Variant, seed)
+	mix := mixture(j.Data)
+	tr, err := trainer(s, j.Variant, seed, mix)
 	if err != nil {
 		return record{}, err
 	}
-	mix := mixture(j.Data)
 	var count updateCounter
 	res, err := training.Loop{Steps: s.Steps}.Run(ctx, tr, data.NewSourceLoader(mix, seed), &count)
 	if err != nil {
