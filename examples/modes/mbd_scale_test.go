@@ -6,7 +6,6 @@ import (
 	"testing"
 
 	"github.com/gogan/gogan/nn"
-	"github.com/gogan/gogan/ops"
 	"github.com/stretchr/testify/require"
 	G "gorgonia.org/gorgonia"
 	"gorgonia.org/tensor"
@@ -58,24 +57,8 @@ func TestMinibatchStatisticsAtInitialisation(t *testing.T) {
 				copy(x.Value().Data().([]float32), pts)
 				logits, err := d.Discriminate(b, x)
 				require.NoError(t, err)
-				var lv, ov G.Value
+				var lv G.Value
 				G.Read(logits, &lv)
-				if kernels > 0 {
-					h := x
-					for _, l := range d.layers {
-						h, err = l.Apply(b, h)
-						require.NoError(t, err)
-					}
-					tn := b.Node(d.mbd.T)
-					if d.mbd.LogScale != nil {
-						tn = G.NewConstant(tensor.New(tensor.WithShape(d.mbd.T.Value.Shape()...), tensor.WithBacking(float32s(d.mbd.Tensor()))))
-					}
-					mat, err := G.Mul(h, tn)
-					require.NoError(t, err)
-					o, err := ops.MinibatchKernels(mat, 100)
-					require.NoError(t, err)
-					G.Read(o, &ov)
-				}
 				vm := G.NewTapeMachine(b.Graph())
 				require.NoError(t, vm.RunAll())
 				vm.Close()
@@ -85,15 +68,9 @@ func TestMinibatchStatisticsAtInitialisation(t *testing.T) {
 					t.Logf("%s seed %d %-12s logits %.3f ± %.3f", name, seed, form, lm, ls)
 					continue
 				}
-				od := ov.Data().([]float32)
+				od := minibatchStatistics(t, d, pts)
 				om, os := meanSDOf(od)
-				if f == mbdCode {
-					bias := d.mbd.Bias.Float64s()
-					for i := range od {
-						od[i] += float32(bias[i%100])
-					}
-				}
-				cm, _ := meanSDOf(od)
+				cm, _ := meanSDOf(withBias(d, od))
 				t.Logf("%s seed %d %-12s logits %.3f ± %.3f; statistic %.3f ± %.3f, with bias %.3f",
 					name, seed, form, lm, ls, om, os, cm)
 				if f == mbdPaper {
